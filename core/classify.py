@@ -1,0 +1,99 @@
+"""Which kind of infrastructure file a path is: by name first, then (for YAML) by content."""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatch
+
+from core.models import FileKind
+from core.yamlnodes import MappingNode, Node, SequenceNode, get, keys, scalar, seq
+
+_SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-S\s+)?)?(?:ba|da|z|k|a)?sh\b")
+_COMPOSE_NAMES = ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml")
+#: Cheap pre-check: YAML that mentions none of these top-level keys cannot be an infra kind.
+_INFRA_YAML_HINT = re.compile(r"^(?:services|jobs|runs|apiVersion|kind|stages|include|image|on|\"on\"):",
+                              re.MULTILINE)
+
+
+#: `Dockerfile.<x>` is a Dockerfile unless <x> is plainly another language's extension.
+_NOT_DOCKERFILE_SUFFIXES = frozenset(
+    {"py", "md", "txt", "json", "go", "rs", "js", "ts", "rb", "java", "yml", "yaml", "toml", "lock",
+     "sh", "html", "css", "c", "h", "cpp", "php", "pyc", "swp", "orig", "rej", "bak"}
+)
+
+
+def kind_from_name(path: str, head: bytes = b"") -> FileKind | None:
+    """The kind a path has by name alone; None means "YAML: look at its content"."""
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if (
+        lower in ("dockerfile", "containerfile")
+        or (
+            lower.startswith(("dockerfile.", "containerfile."))
+            and lower.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE_SUFFIXES
+        )
+        or lower.endswith((".dockerfile", ".containerfile"))
+    ):
+        return FileKind.DOCKERFILE
+    if lower.endswith((".yml", ".yaml")):
+        return None
+    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        return FileKind.ENV
+    if lower.endswith((".sh", ".bash", ".zsh", ".ksh")):
+        return FileKind.SHELL
+    if head.startswith(b"#!") and _SHELL_SHEBANG.match(head):
+        return FileKind.SHELL
+    return FileKind.OTHER
+
+
+def might_be_infra_yaml(path: str, text: str) -> bool:
+    """Whether a YAML file is worth composing to classify it (known names always are)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml", "action.yml", "action.yaml"):
+        return True
+    if any(fnmatch(name, pattern) for pattern in _COMPOSE_NAMES):
+        return True
+    if path.startswith(".github/workflows/"):
+        return True
+    return _INFRA_YAML_HINT.search(text) is not None
+
+
+def kind_from_yaml(path: str, docs: list[Node]) -> FileKind:
+    """Classify a YAML file from its composed documents and its path."""
+    name = path.rsplit("/", 1)[-1].lower()
+    first = docs[0] if docs else None
+    top = keys(first) if isinstance(first, MappingNode) else []
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        return FileKind.GITLAB_CI
+    if path.startswith(".github/workflows/") and ("jobs" in top or "on" in top):
+        return FileKind.GHA_WORKFLOW
+    if name in ("action.yml", "action.yaml") and "runs" in top:
+        return FileKind.GHA_ACTION
+    if docs and any(
+        isinstance(d, MappingNode) and get(d, "apiVersion") is not None and get(d, "kind") is not None
+        for d in docs
+    ):
+        return FileKind.K8S
+    if "services" in top and isinstance(get(first, "services"), MappingNode):
+        return FileKind.COMPOSE
+    if any(fnmatch(name, pattern) for pattern in _COMPOSE_NAMES):
+        return FileKind.COMPOSE
+    return FileKind.YAML
+
+
+def gitlab_local_includes(docs: list[Node]) -> list[str]:
+    """Repo-relative paths a `.gitlab-ci.yml` includes with `include: local:` (or a bare path)."""
+    if not docs:
+        return []
+    include = get(docs[0], "include")
+    if include is None:
+        return []
+    entries = seq(include) if isinstance(include, SequenceNode) else [include]
+    paths: list[str] = []
+    for entry in entries:
+        text = scalar(entry)
+        if text is None:
+            text = scalar(get(entry, "local"))
+        if text and "://" not in text and "*" not in text:
+            paths.append(text.lstrip("/"))
+    return paths

@@ -1,0 +1,253 @@
+"""Discovery: find the repository's files once, classify them, parse them once.
+
+Contract: `build_index(root)` lists files the way git sees them (tracked plus untracked-not-ignored)
+or, outside git, walks the folder honouring `.gitignore`; reads each file once; skips — with a reason
+the user can see — binary files, files over the size cap, links that loop or leave the repository,
+unreadable files; decodes invalid UTF-8 with replacement characters and says so; classifies each kept
+file; parses it once (reusing a `ParseCache` keyed by content hash). It never raises for bad input in
+the tree; only a root that does not exist or is not a folder raises `DiscoveryError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from core.classify import gitlab_local_includes, kind_from_name, kind_from_yaml, might_be_infra_yaml
+from core.gitinfo import RepoInfo, list_git_files, repo_info
+from core.ignore import IgnoreRules
+from core.models import FileKind, InfraFile, ParseProblem, SkippedFile
+from core.parsing import ParseCache, ParsedFile, parse_text
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.yamlnodes import Node, compose_documents
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+#: Folders never worth walking outside git (inside git, .gitignore usually says the same).
+_ALWAYS_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"})
+
+
+class DiscoveryError(Exception):
+    """The folder to open cannot be opened at all."""
+
+
+@dataclass(slots=True)
+class InfraIndex:
+    """Every kept file of a repository, parsed, plus what was skipped and why."""
+
+    repo: RepoInfo
+    files: dict[str, InfraFile] = field(default_factory=dict)
+    parsed: dict[str, ParsedFile] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.repo.root
+
+    def infra_files(self) -> list[InfraFile]:
+        """Files shown in the infrastructure tree, sorted by path."""
+        return sorted((f for f in self.files.values() if f.kind.is_infra), key=lambda f: f.path)
+
+    def of_kind(self, *kinds: FileKind) -> list[ParsedFile]:
+        return [p for p in self.parsed.values() if p.file.kind in kinds]
+
+
+def _is_binary(data: bytes) -> bool:
+    return b"\0" in data[:8192]
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        note = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); shown with �"
+        return data.decode("utf-8", errors="replace"), note
+
+
+def _walk(root: Path, skipped: list[SkippedFile]) -> list[str]:
+    """List files under a non-git folder, honouring nested .gitignore files."""
+    rules = IgnoreRules()
+    found: list[str] = []
+
+    def on_error(exc: OSError) -> None:
+        rel = os.path.relpath(exc.filename, root) if exc.filename else "?"
+        skipped.append(SkippedFile(rel.replace(os.sep, "/"), f"cannot list folder: {exc.strerror}"))
+
+    for folder, dirs, files in os.walk(root, onerror=on_error, followlinks=False):
+        rel_dir = os.path.relpath(folder, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if ".gitignore" in files:
+            with contextlib.suppress(OSError):
+                rules.add_file(rel_dir, (Path(folder) / ".gitignore").read_text(errors="replace"))
+        kept_dirs = []
+        for d in sorted(dirs):
+            rel = f"{rel_dir}/{d}" if rel_dir else d
+            if d in _ALWAYS_SKIP_DIRS or rules.ignored(rel, True):
+                continue
+            if os.path.islink(os.path.join(folder, d)):
+                skipped.append(SkippedFile(rel, "symbolic link to a folder (not followed)"))
+                continue
+            kept_dirs.append(d)
+        dirs[:] = kept_dirs
+        for name in sorted(files):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if not rules.ignored(rel, False):
+                found.append(rel)
+    return found
+
+
+def _read(root: Path, real_root: Path, rel: str, max_bytes: int) -> bytes | SkippedFile:
+    """Read one file safely, or say why it was skipped."""
+    path = root / rel
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return SkippedFile(rel, "listed by git but missing on disk (deleted?)")
+    except OSError as exc:
+        return SkippedFile(rel, f"cannot stat: {exc.strerror}")
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except RuntimeError:
+            return SkippedFile(rel, "symbolic link loop")
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return SkippedFile(rel, "symbolic link loop")
+            return SkippedFile(rel, "broken symbolic link")
+        if not target.is_relative_to(real_root):
+            return SkippedFile(rel, "symbolic link leaves the repository")
+        try:
+            info = os.stat(target)
+        except OSError as exc:
+            return SkippedFile(rel, f"cannot stat link target: {exc.strerror}")
+        path = target
+    if stat.S_ISDIR(info.st_mode):
+        return SkippedFile(rel, "a folder (git submodule?)")
+    if not stat.S_ISREG(info.st_mode):
+        return SkippedFile(rel, "not a regular file")
+    if info.st_size > max_bytes:
+        return SkippedFile(rel, f"larger than the {max_bytes // 1024} KiB cap ({info.st_size:,} bytes)")
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes + 1)
+    except PermissionError:
+        return SkippedFile(rel, "permission denied")
+    except OSError as exc:
+        return SkippedFile(rel, f"cannot read: {exc.strerror}")
+
+
+def build_index(
+    root: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    exclude: Iterable[str] = (),
+    cache: ParseCache | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> InfraIndex:
+    """Discover, classify and parse every file under `root` (see the module docstring)."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DiscoveryError(f"{root}: no such file or directory")
+    if not root.is_dir():
+        raise DiscoveryError(f"{root}: not a folder")
+    root = root.absolute()
+    real_root = root.resolve()
+    info = repo_info(root)
+    index = InfraIndex(repo=info)
+    listed = list_git_files(root) if info.is_git else None
+    if listed is None:
+        listed = _walk(root, index.skipped)
+    patterns = tuple(exclude)
+    if patterns:
+        from fnmatch import fnmatch
+
+        listed = [p for p in listed if not any(fnmatch(p, pat) for pat in patterns)]
+    total = len(listed)
+    progress(Progress("discover", 0, total))
+    cache = cache if cache is not None else ParseCache()
+    pending_yaml: dict[str, tuple[InfraFile, str]] = {}
+    for number, rel in enumerate(listed, 1):
+        if cancel is not None and number % 256 == 0:
+            cancel.check()
+        data = _read(root, real_root, rel, max_bytes)
+        if isinstance(data, SkippedFile):
+            index.skipped.append(data)
+            continue
+        if _is_binary(data):
+            # Binary files are common and expected; they are recorded but only infra-looking ones
+            # deserve the user's attention.
+            if kind_from_name(rel) not in (FileKind.OTHER, None) or rel.endswith((".yml", ".yaml")):
+                index.skipped.append(SkippedFile(rel, "binary content (NUL bytes)"))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        kind = kind_from_name(rel, data[:128])
+        text, note = _decode(data)
+        if kind is None:
+            if not might_be_infra_yaml(rel, text):
+                kind = FileKind.YAML
+            else:
+                provisional = InfraFile(rel, FileKind.YAML, len(data), sha, note)
+                pending_yaml[rel] = (provisional, text)
+                continue
+        file = InfraFile(rel, kind, len(data), sha, note)
+        index.files[rel] = file
+        index.parsed[rel] = _parse_cached(file, text, cache)
+        if number % 500 == 0:
+            progress(Progress("discover", number, total, rel))
+    _classify_yaml(index, pending_yaml, cache)
+    progress(Progress("discover", total, total))
+    return index
+
+
+def _parse_cached(file: InfraFile, text: str, cache: ParseCache) -> ParsedFile:
+    parsed = cache.get(file)
+    if parsed is None:
+        parsed = parse_text(file, text)
+        cache.put(parsed)
+    return parsed
+
+
+def _classify_yaml(index: InfraIndex, pending: dict[str, tuple[InfraFile, str]], cache: ParseCache) -> None:
+    """Compose each candidate YAML file once, classify it by content, keep the parse."""
+    classified: list[tuple[InfraFile, str, FileKind, list[Node], ParseProblem | None]] = []
+    includes: set[str] = set()
+    for provisional, text in pending.values():
+        docs, problem = compose_documents(text)
+        kind = kind_from_yaml(provisional.path, docs)
+        if problem is not None and kind is FileKind.YAML:
+            # Unparseable: trust the name so the parse error is reported under the right kind.
+            kind = _kind_for_broken_yaml(provisional.path)
+        if kind is FileKind.GITLAB_CI:
+            includes.update(gitlab_local_includes(docs))
+        classified.append((provisional, text, kind, docs, problem))
+    for provisional, text, kind, docs, problem in classified:
+        if provisional.path in includes and kind in (FileKind.YAML, FileKind.COMPOSE):
+            kind = FileKind.GITLAB_CI
+        file = replace(provisional, kind=kind)
+        index.files[file.path] = file
+        parsed = cache.get(file)
+        if parsed is None:
+            parsed = parse_text(file, text, docs=docs, problem=problem)
+            cache.put(parsed)
+        index.parsed[file.path] = parsed
+
+
+def _kind_for_broken_yaml(path: str) -> FileKind:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        return FileKind.GITLAB_CI
+    if path.startswith(".github/workflows/"):
+        return FileKind.GHA_WORKFLOW
+    if name in ("action.yml", "action.yaml"):
+        return FileKind.GHA_ACTION
+    if "compose" in name:
+        return FileKind.COMPOSE
+    if path.startswith(("k8s/", "kubernetes/", "deploy/", "manifests/")) or "/k8s/" in path:
+        return FileKind.K8S
+    return FileKind.YAML
