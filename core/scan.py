@@ -1,0 +1,189 @@
+"""The security scan: run every applicable rule on every parsed file and build findings.
+
+Contract: `scan_index(index, config)` returns findings sorted by path and line. Rules only yield hits;
+this module owns what turns a hit into a `Finding`: the configured severity, inline suppressions (ours
+and the peers' pragmas, matched through rule aliases), exclusions, and the stable fingerprint. A rule
+that crashes on a file becomes a DT-X001 finding on that file — the scan itself never dies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import traceback
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.discovery import InfraIndex
+from core.models import FileKind, Finding, InfraFile, Position, Severity
+from core.parsing import ParsedFile, parse_text
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+from core.rules.base import Hit, Rule, ScanContext, registered_rules
+
+_OUR_PRAGMA = re.compile(r"devops-tui:\s*ignore\[([^\]]*)\]")
+_HADOLINT = re.compile(r"hadolint\s+ignore=([A-Z0-9,\s]+)")
+_ZIZMOR = re.compile(r"zizmor:\s*ignore\[([^\]]*)\]")
+_CHECKOV = re.compile(r"checkov:skip=([A-Z0-9_]+)")
+_SECRET_ALLOW = re.compile(r"gitleaks:allow|pragma:\s*allowlist secret")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """What the user configured: which rules run, at which severity, on which paths."""
+
+    disabled: frozenset[str] = frozenset()
+    enabled_only: frozenset[str] = frozenset()
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    min_severity: Severity = Severity.INFO
+
+    def active_rules(self) -> list[Rule]:
+        rules = registered_rules().values()
+        return [
+            r for r in rules
+            if r.id not in self.disabled and (not self.enabled_only or r.id in self.enabled_only)
+        ]
+
+
+def _normalise(line: str) -> str:
+    return " ".join(line.split())
+
+
+def fingerprint(rule_id: str, path: str, anchor: str, occurrence: int) -> str:
+    """Stable across edits elsewhere: hashes rule, path, the flagged content and its occurrence."""
+    raw = f"{rule_id}\0{path}\0{_normalise(anchor)}\0{occurrence}"
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _suppressed(rule: Rule, parsed: ParsedFile, line: int) -> bool:
+    """Inline pragmas on the flagged line or the line above it."""
+    for number in (line, line - 1):
+        text = parsed.line(number)
+        if "#" not in text and "//" not in text:
+            continue
+        for pattern in (_OUR_PRAGMA, _ZIZMOR):
+            for match in pattern.finditer(text):
+                ids = {i.strip() for i in match.group(1).split(",")}
+                if rule.id in ids or ids & set(rule.alias_ids) or "*" in ids:
+                    return True
+        hadolint = _HADOLINT.search(text)
+        if hadolint and {i.strip() for i in hadolint.group(1).split(",")} & set(rule.alias_ids):
+            return True
+        checkov = _CHECKOV.search(text)
+        if checkov and checkov.group(1) in rule.alias_ids:
+            return True
+        if _SECRET_ALLOW.search(text) and rule.id.startswith("DT-S") and number == line:
+            return True
+    return False
+
+
+def _crash_finding(rule: Rule, parsed: ParsedFile, exc: BaseException) -> Finding:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    message = (
+        f"rule {rule.id} failed on this file ({type(exc).__name__}: {exc}); at {where.name}:{where.lineno}"
+    )
+    return Finding(
+        rule_id="DT-X001",
+        severity=Severity.INFO,
+        path=parsed.path,
+        position=Position(1),
+        message=message[:300],
+        fingerprint=fingerprint("DT-X001", parsed.path, rule.id, 0),
+        kind=parsed.kind,
+    )
+
+
+def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
+              config: ScanConfig | None = None) -> list[Finding]:
+    """All findings for one parsed file."""
+    config = config or ScanConfig()
+    findings: list[Finding] = []
+    occurrences: Counter[tuple[str, str]] = Counter()
+    for rule in rules:
+        if parsed.kind not in rule.kinds:
+            continue
+        severity = config.severity_overrides.get(rule.id, rule.severity)
+        if severity < config.min_severity:
+            continue
+        try:
+            hits: list[Hit] = list(rule.run(parsed, ctx))
+        except Exception as exc:  # a broken rule must not take the scan down
+            findings.append(_crash_finding(rule, parsed, exc))
+            continue
+        for hit in hits:
+            if _suppressed(rule, parsed, hit.position.line):
+                continue
+            anchor = hit.anchor if hit.anchor is not None else parsed.line(hit.position.line)
+            key = (rule.id, _normalise(anchor))
+            occurrence = occurrences[key]
+            occurrences[key] += 1
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    severity=severity,
+                    path=parsed.path,
+                    position=hit.position,
+                    message=hit.message,
+                    fingerprint=fingerprint(rule.id, parsed.path, anchor, occurrence),
+                    kind=parsed.kind,
+                    snippet=parsed.line(hit.position.line).strip()[:200] if not rule.id.startswith("DT-S")
+                    else "",
+                    extra=hit.fix_data,
+                )
+            )
+    return findings
+
+
+def scan_index(
+    index: InfraIndex,
+    config: ScanConfig | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[Finding]:
+    """Scan every parsed file of `index`."""
+    from fnmatch import fnmatch
+
+    config = config or ScanConfig()
+    rules = config.active_rules()
+    ctx = ScanContext(index.root, frozenset(index.files))
+    parsed_files = sorted(index.parsed.values(), key=lambda p: p.path)
+    if config.exclude:
+        parsed_files = [p for p in parsed_files if not any(fnmatch(p.path, x) for x in config.exclude)]
+    findings: list[Finding] = []
+    total = len(parsed_files)
+    for number, parsed in enumerate(parsed_files, 1):
+        if cancel is not None:
+            cancel.check()
+        findings.extend(scan_file(parsed, ctx, rules, config))
+        if number % 200 == 0 or number == total:
+            progress(Progress("scan", number, total, parsed.path))
+    findings.sort(key=lambda f: (f.path, f.position.line, f.position.column, f.rule_id))
+    return findings
+
+
+def scan_text(path: str, text: str, kind: FileKind | None = None, *,
+              paths: Iterable[str] = (), root: Path | None = None,
+              config: ScanConfig | None = None) -> list[Finding]:
+    """Scan one snippet as if it were the file `path` — the workhorse of rule tests.
+
+    The kind is classified from the path (and content, for YAML) unless given. `paths` lists other
+    files that exist in the imaginary repository (for rules such as "COPY . . without .dockerignore").
+    """
+    from core.classify import kind_from_name, kind_from_yaml
+    from core.yamlnodes import compose_documents
+
+    docs = None
+    problem = None
+    if kind is None:
+        kind = kind_from_name(path, text.encode()[:128])
+        if kind is None:
+            docs, problem = compose_documents(text)
+            kind = kind_from_yaml(path, docs)
+    file = InfraFile(path, kind, len(text.encode()), hashlib.sha256(text.encode()).hexdigest())
+    parsed = parse_text(file, text, docs=docs, problem=problem)
+    ctx = ScanContext(root or Path("."), frozenset({path, *paths}))
+    config = config or ScanConfig()
+    return scan_file(parsed, ctx, config.active_rules(), config)

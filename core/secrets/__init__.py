@@ -1,0 +1,1 @@
+"""Secret detection: token formats, private keys, credentials in URLs, and keyword assignments."""
