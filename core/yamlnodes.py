@@ -49,6 +49,9 @@ def compose_documents(text: str) -> tuple[list[Node], ParseProblem | None]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
+        last = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        if line > last:  # an error "at the end of the stream" belongs to the last line
+            line, column = last, 1
         what = exc.problem or str(exc)
         if exc.context:
             what = f"{exc.context}: {what}"

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: a generated monorepo corpus and timings against peers and physical floors."""
