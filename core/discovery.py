@@ -23,7 +23,7 @@ from core.classify import gitlab_local_includes, kind_from_name, kind_from_yaml,
 from core.gitinfo import RepoInfo, list_git_files, repo_info
 from core.ignore import IgnoreRules
 from core.models import FileKind, InfraFile, ParseProblem, SkippedFile
-from core.parsing import ParseCache, ParsedFile, parse_text
+from core.parsing import ParseCache, ParsedFile, parse_text, paused_gc
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.yamlnodes import Node, compose_documents
 
@@ -101,9 +101,9 @@ def _walk(root: Path, skipped: list[SkippedFile]) -> list[str]:
     return found
 
 
-def _read(root: Path, real_root: Path, rel: str, max_bytes: int) -> bytes | SkippedFile:
+def _read(root: str, real_root: Path, rel: str, max_bytes: int) -> bytes | SkippedFile:
     """Read one file safely, or say why it was skipped."""
-    path = root / rel
+    path = os.path.join(root, rel)
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -112,7 +112,7 @@ def _read(root: Path, real_root: Path, rel: str, max_bytes: int) -> bytes | Skip
         return SkippedFile(rel, f"cannot stat: {exc.strerror}")
     if stat.S_ISLNK(info.st_mode):
         try:
-            target = path.resolve(strict=True)
+            target = Path(path).resolve(strict=True)
         except RuntimeError:
             return SkippedFile(rel, "symbolic link loop")
         except OSError as exc:
@@ -125,7 +125,7 @@ def _read(root: Path, real_root: Path, rel: str, max_bytes: int) -> bytes | Skip
             info = os.stat(target)
         except OSError as exc:
             return SkippedFile(rel, f"cannot stat link target: {exc.strerror}")
-        path = target
+        path = str(target)
     if stat.S_ISDIR(info.st_mode):
         return SkippedFile(rel, "a folder (git submodule?)")
     if not stat.S_ISREG(info.st_mode):
@@ -134,11 +134,14 @@ def _read(root: Path, real_root: Path, rel: str, max_bytes: int) -> bytes | Skip
         return SkippedFile(rel, f"larger than the {max_bytes // 1024} KiB cap ({info.st_size:,} bytes)")
     try:
         with open(path, "rb") as handle:
-            return handle.read(max_bytes + 1)
+            data = handle.read(max_bytes + 1)
     except PermissionError:
         return SkippedFile(rel, "permission denied")
     except OSError as exc:
         return SkippedFile(rel, f"cannot read: {exc.strerror}")
+    if len(data) > max_bytes:  # grew between stat and read
+        return SkippedFile(rel, f"larger than the {max_bytes // 1024} KiB cap")
+    return data
 
 
 def build_index(
@@ -171,36 +174,36 @@ def build_index(
     total = len(listed)
     progress(Progress("discover", 0, total))
     cache = cache if cache is not None else ParseCache()
-    pending_yaml: dict[str, tuple[InfraFile, str]] = {}
-    for number, rel in enumerate(listed, 1):
-        if cancel is not None and number % 256 == 0:
-            cancel.check()
-        data = _read(root, real_root, rel, max_bytes)
-        if isinstance(data, SkippedFile):
-            index.skipped.append(data)
-            continue
-        if _is_binary(data):
-            # Binary files are common and expected; they are recorded but only infra-looking ones
-            # deserve the user's attention.
-            if kind_from_name(rel) not in (FileKind.OTHER, None) or rel.endswith((".yml", ".yaml")):
-                index.skipped.append(SkippedFile(rel, "binary content (NUL bytes)"))
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        kind = kind_from_name(rel, data[:128])
-        text, note = _decode(data)
-        if kind is None:
-            if not might_be_infra_yaml(rel, text):
-                kind = FileKind.YAML
-            else:
-                provisional = InfraFile(rel, FileKind.YAML, len(data), sha, note)
-                pending_yaml[rel] = (provisional, text)
+    root_text = str(root)
+    pending_yaml: list[_PendingYaml] = []
+    with paused_gc():
+        for number, rel in enumerate(listed, 1):
+            if cancel is not None and number % 256 == 0:
+                cancel.check()
+            if number % 500 == 0:
+                progress(Progress("discover", number, total, rel))
+            data = _read(root_text, real_root, rel, max_bytes)
+            if isinstance(data, SkippedFile):
+                index.skipped.append(data)
                 continue
-        file = InfraFile(rel, kind, len(data), sha, note)
-        index.files[rel] = file
-        index.parsed[rel] = _parse_cached(file, text, cache)
-        if number % 500 == 0:
-            progress(Progress("discover", number, total, rel))
-    _classify_yaml(index, pending_yaml, cache)
+            if _is_binary(data):
+                # Binary files are common and expected; only infra-looking ones deserve a mention.
+                if kind_from_name(rel) not in (FileKind.OTHER, None) or rel.endswith((".yml", ".yaml")):
+                    index.skipped.append(SkippedFile(rel, "binary content (NUL bytes)"))
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            kind = kind_from_name(rel, data[:128])
+            text, note = _decode(data)
+            if kind is None:
+                file = InfraFile(rel, FileKind.YAML, len(data), sha, note)
+                pending_yaml.append(_PendingYaml(file, text, might_be_infra_yaml(rel, text)))
+                continue
+            file = InfraFile(rel, kind, len(data), sha, note)
+            index.files[rel] = file
+            index.parsed[rel] = _parse_cached(file, text, cache)
+        if cancel is not None:
+            cancel.check()
+        _classify_yaml(index, pending_yaml, cache)
     progress(Progress("discover", total, total))
     return index
 
@@ -213,27 +216,51 @@ def _parse_cached(file: InfraFile, text: str, cache: ParseCache) -> ParsedFile:
     return parsed
 
 
-def _classify_yaml(index: InfraIndex, pending: dict[str, tuple[InfraFile, str]], cache: ParseCache) -> None:
+@dataclass(slots=True)
+class _PendingYaml:
+    """A YAML file whose kind depends on its content (and on which GitLab files include it)."""
+
+    file: InfraFile
+    text: str
+    candidate: bool  # worth composing to classify; others stay plain YAML unless a GitLab file includes them
+    kind: FileKind = FileKind.YAML
+    docs: list[Node] | None = None
+    problem: ParseProblem | None = None
+
+
+def _compose(item: _PendingYaml, cache: ParseCache) -> None:
+    """Compose once: reuse the cached parse of identical content at the same path if there is one."""
+    cached = cache.get_content(item.file.sha256, item.file.path)
+    if cached is not None:
+        item.docs, item.problem = list(cached.docs), cached.problem
+    else:
+        item.docs, item.problem = compose_documents(item.text)
+
+
+def _classify_yaml(index: InfraIndex, pending: list[_PendingYaml], cache: ParseCache) -> None:
     """Compose each candidate YAML file once, classify it by content, keep the parse."""
-    classified: list[tuple[InfraFile, str, FileKind, list[Node], ParseProblem | None]] = []
     includes: set[str] = set()
-    for provisional, text in pending.values():
-        docs, problem = compose_documents(text)
-        kind = kind_from_yaml(provisional.path, docs)
-        if problem is not None and kind is FileKind.YAML:
+    for item in pending:
+        if not item.candidate:
+            continue
+        _compose(item, cache)
+        docs = item.docs or []
+        item.kind = kind_from_yaml(item.file.path, docs)
+        if item.problem is not None and item.kind is FileKind.YAML:
             # Unparseable: trust the name so the parse error is reported under the right kind.
-            kind = _kind_for_broken_yaml(provisional.path)
-        if kind is FileKind.GITLAB_CI:
+            item.kind = _kind_for_broken_yaml(item.file.path)
+        if item.kind is FileKind.GITLAB_CI:
             includes.update(gitlab_local_includes(docs))
-        classified.append((provisional, text, kind, docs, problem))
-    for provisional, text, kind, docs, problem in classified:
-        if provisional.path in includes and kind in (FileKind.YAML, FileKind.COMPOSE):
-            kind = FileKind.GITLAB_CI
-        file = replace(provisional, kind=kind)
+    for item in pending:
+        if item.file.path in includes and item.kind in (FileKind.YAML, FileKind.COMPOSE):
+            item.kind = FileKind.GITLAB_CI
+        file = replace(item.file, kind=item.kind)
         index.files[file.path] = file
         parsed = cache.get(file)
         if parsed is None:
-            parsed = parse_text(file, text, docs=docs, problem=problem)
+            if item.docs is None:
+                _compose(item, cache)
+            parsed = parse_text(file, item.text, docs=item.docs, problem=item.problem)
             cache.put(parsed)
         index.parsed[file.path] = parsed
 

@@ -159,3 +159,26 @@ def to_python(node: Node | None, _depth: int = 0) -> Any:
         return float(value)
     except ValueError:
         return value
+
+
+def last_line(node: Node) -> int:
+    """0-based index of the last line holding the node's content.
+
+    End marks are not enough: a block scalar (`run: |`) ends where the next token begins, which may be
+    a following key's line, so block content is counted from its own lines instead.
+    """
+    if isinstance(node, ScalarNode):
+        if node.style in ("|", ">"):
+            return node.start_mark.line + max(1, len(node.value.splitlines()))
+        end = node.end_mark
+        return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
+    if getattr(node, "flow_style", False):
+        return node.end_mark.line
+    last = node.start_mark.line
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            last = max(last, last_line(key), last_line(value))
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            last = max(last, last_line(item))
+    return last

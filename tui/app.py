@@ -99,7 +99,7 @@ class DevopsApp(App[None]):
         keys: dict[str, str] = {}
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if binding.description and key not in keys:
-                keys[self.get_key_display(binding)] = binding.description
-        keys.setdefault("ctrl+p", "Command palette")
+            if binding.description:
+                text = "Command palette" if key == self.COMMAND_PALETTE_BINDING else binding.description
+                keys.setdefault(self.get_key_display(binding), text)
         self.push_screen(HelpScreen(sorted(keys.items(), key=lambda kv: (len(kv[0]) > 1, kv[0]))))

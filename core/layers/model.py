@@ -138,6 +138,7 @@ class LayerReport:
     duplicates: tuple[DuplicateFiles, ...] = ()
     changes: tuple[tuple[LayerFile, ...], ...] = field(default=(), repr=False)
     notes: tuple[str, ...] = ()
+    tree: object = field(default=None, repr=False)  # the final replay tree (core.layers.replay.Dir)
 
     @property
     def wasted_bytes(self) -> int:

@@ -1,16 +1,14 @@
 """A forward-only tar header reader, fast enough to walk millions of entries.
 
-Contract: `iter_tar(stream)` yields one `TarEntry` per member (ustar, GNU long names and pax paths,
-sizes and ids are honoured) and leaves the stream at the member's data; the caller may read the data
-through `TarEntry`'s reader before asking for the next entry, otherwise it is skipped (by seeking when
-the stream can). A header whose checksum is wrong raises `NotATar` when it is the first one and
+Contract: `TarReader(stream).next()` returns one `TarEntry` per member (ustar, GNU long names and pax
+paths, sizes and ids are honoured) and leaves the stream at the member's data; the caller may `read()`
+that data before asking for the next entry, otherwise it is skipped (by seeking when the stream can). A header whose checksum is wrong raises `NotATar` when it is the first one and
 `LayerError` later; a stream that ends inside a header or inside data raises `LayerError` ("truncated").
 It reads headers only, so it is about as fast as walking a tar can be in Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core.layers.errors import LayerError
@@ -107,6 +105,17 @@ class TarReader:
             raise LayerError(f"{self.what} is truncated (it ends inside a file's data)")
         self._remaining -= n
         return data
+
+    def skip(self, n: int) -> None:
+        """Skip `n` bytes of the current entry's data (seeking when the stream can)."""
+        n = min(n, self._remaining)
+        if n > 0:
+            self._stream.skip(n)
+            self._remaining -= n
+
+    @property
+    def remaining(self) -> int:
+        return self._remaining
 
     def next(self) -> TarEntry | None:
         stream, what = self._stream, self.what

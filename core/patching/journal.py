@@ -320,6 +320,8 @@ def undo_entry(root: Path, entry: JournalEntry) -> UndoResult:
         restored.append(jf.path)
     for jf in entry.files:
         _clean_temp_files(real_root / jf.path)
+        if jf.old_sha256 is None:  # folders made for a create whose write never happened
+            remove_empty_folders([real_root / d for d in jf.created_dirs])
     done = save_entry(replace(entry, state=EntryState.UNDONE))
     return UndoResult(done, tuple(restored), tuple(already))
 

@@ -36,6 +36,18 @@ _PLACEHOLDER_WORDS = frozenset(
         "required", "optional", "default", "empty", "unset", "string", "value", "insert_here",
     }
 )
+#: Values published in vendor documentation as examples; never real credentials.
+KNOWN_EXAMPLE_VALUES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "AKIAI44QH8DHBEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        # The Azure storage emulator's well-known account key.
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+    }
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PLACEHOLDER_SHAPE = re.compile(
     r"^<[^>]*>$|^\[[^\]]*\]$|^\*+$|^x+$|^\.\.\.$|^…$|^(?:your|my|insert|put|enter|replace)[-_ ]|"
     r"(?:_here|-here|_placeholder)$|^\$\{?[A-Z_]+\}?$|^[-_.]*$",
@@ -55,13 +67,15 @@ def shannon_entropy(value: str) -> float:
 def is_secret_key(key: str) -> bool:
     """Whether a variable name says it holds a secret value (`DB_PASSWORD`, not `PASSWORD_FILE`)."""
     key = key.strip().strip("'\"")
+    # camelCase names (`dbPassword`, `apiKey`, `secretKeyRef`) are read as their snake_case form.
+    key = _CAMEL_BOUNDARY.sub("_", key)
     return bool(_SECRET_KEY.search(key)) and not _NOT_A_VALUE_KEY.search(key)
 
 
 def is_placeholder(value: str) -> bool:
     """References (`${VAR}`, `${{ secrets.X }}`), documented placeholders and empty values."""
     value = value.strip().strip("'\"").strip()
-    if len(value) < 4:
+    if len(value) < 4 or value in KNOWN_EXAMPLE_VALUES:
         return True
     if _REFERENCE.search(value) or _PLACEHOLDER_SHAPE.search(value):
         return True

@@ -15,10 +15,11 @@ from textual.widgets import Static
 
 from tui.screens.main import RECOGNISED_FILES
 
-ABOUT = """\
-[b]devops-tui[/] shows the infrastructure files of a repository (Dockerfiles, Compose, GitHub Actions,
-GitLab CI, Kubernetes, env files and shell scripts) grouped by kind, marked with their git status.
-Every change the app proposes goes through one review before it touches a file."""
+ABOUT = (
+    "[b]devops-tui[/] shows the infrastructure files of a repository (Dockerfiles, Compose, GitHub Actions, "
+    "GitLab CI, Kubernetes, env files and shell scripts) grouped by kind and marked with their git status. "
+    "Every change the app proposes goes through one review before it touches a file."
+)
 
 
 class HelpScreen(ModalScreen[None]):

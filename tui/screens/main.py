@@ -138,8 +138,9 @@ class MainScreen(Screen[None]):
             parts.append(f"{len(index.skipped):,} skipped ([b]s[/] to list)")
         if not index.repo.is_git:
             parts.append("not a git repository" + (f" ({index.repo.problem})" if index.repo.problem else ""))
-        parts.append(f"{seconds:.2f}s")
+        self.log.info(f"discovery: {len(index.files)} files in {seconds:.3f}s")
         self.status.idle(" · ".join(parts))
+        self.set_class(count == 0 and not index.skipped, "-no-infra")
         opened = self.file_view.path
         if opened is not None and opened in index.parsed:
             self.open_file(opened, self.file_view.marked_line, move_tree=False)
@@ -185,7 +186,8 @@ class MainScreen(Screen[None]):
         file = parsed.file
         lines_count = len(parsed.lines) if parsed.lines else len(parsed.text.splitlines())
         parts = [f"[b]{escape(path)}[/]",
-                 f"[dim]{file.kind.group} · {_human_size(file.size)} · {lines_count} lines[/]"]
+                 f"[dim]{file.kind.group} · {_human_size(file.size)} · {lines_count} line"
+                 f"{'' if lines_count == 1 else 's'}[/]"]
         status = index.repo.status(path)
         if status not in (GitStatus.CLEAN, GitStatus.NOT_GIT):
             parts.append(f"[$text-warning]{status.value}[/]")

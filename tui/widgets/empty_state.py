@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.widgets import Static
 
 
@@ -18,6 +19,15 @@ class EmptyState(Static):
     }
     """
 
+    _plain = ""
+
+    @property
+    def text(self) -> str:
+        """What is shown, as plain text."""
+        return self._plain
+
     def show(self, title: str, body: str) -> None:
         """Display a bold title over a body (both markup)."""
-        self.update(f"[b $text]{title}[/]\n\n{body}")
+        markup = f"[b $text]{title}[/]\n\n{body}"
+        self._plain = Content.from_markup(markup).plain
+        self.update(markup)

@@ -120,9 +120,15 @@ class FileView(ScrollView, can_focus=True):
         """Mark `line` (1-based; None clears the mark) and bring it into view, a third from the top."""
         self._marked = line if line is not None and 0 < line <= len(self._lines) else None
         if self._marked is not None:
+            self._scroll_to_mark()
+            # A view that was hidden has no height until the next layout; scroll again after it.
+            self.call_after_refresh(self._scroll_to_mark)
+        self.refresh()
+
+    def _scroll_to_mark(self) -> None:
+        if self._marked is not None:
             target = max(0, self._marked - 1 - max(self.size.height, 3) // 3)
             self.scroll_to(y=target, animate=False, immediate=True)
-        self.refresh()
 
     def action_toggle_reveal(self) -> None:
         """Show or mask env values."""

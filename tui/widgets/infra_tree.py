@@ -76,6 +76,7 @@ class InfraTree(Tree[TreeEntry]):
     InfraTree {
         background: $surface;
         padding: 0 1 0 0;
+        overflow-x: hidden;
     }
     """
 

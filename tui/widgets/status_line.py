@@ -7,6 +7,7 @@ it. The text is markup, kept short so it fits 80 columns.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
@@ -25,21 +26,28 @@ class StatusLine(Horizontal):
     }
     """
 
+    _plain = ""
+
     def compose(self) -> ComposeResult:
         yield Label("", id="status-text")
         yield ProgressBar(total=None, show_eta=False, id="status-progress")
 
     @property
     def text(self) -> str:
-        return str(self.query_one("#status-text", Label).content)
+        """The status as plain text (markup removed)."""
+        return self._plain
+
+    def _set_text(self, text: str) -> None:
+        self._plain = Content.from_markup(text).plain
+        self.query_one("#status-text", Label).update(text)
 
     def busy(self, text: str, done: int = 0, total: int = 0) -> None:
         """Show `text` and progress (`done` of `total`; 0 total means unknown)."""
-        self.query_one("#status-text", Label).update(text)
+        self._set_text(text)
         self.query_one(ProgressBar).update(total=total or None, progress=done)
         self.add_class("-busy")
 
     def idle(self, text: str) -> None:
         """Show `text` with no progress bar."""
-        self.query_one("#status-text", Label).update(text)
+        self._set_text(text)
         self.remove_class("-busy")

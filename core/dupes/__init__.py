@@ -1,0 +1,1 @@
+"""Duplication: find copy-pasted infrastructure and the abstraction that removes it."""

@@ -1,0 +1,69 @@
+"""What the duplication scan reports: groups of copies and the abstraction that would replace them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One copy: a span of lines in one file (a run of `length` units starting at unit `index`)."""
+
+    path: str
+    container: str
+    index: int
+    length: int
+    start_line: int
+    end_line: int
+    label: str
+
+    @property
+    def lines(self) -> int:
+        return self.end_line - self.start_line + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A value that differs between copies: it becomes an input of the abstraction."""
+
+    name: str
+    where: str  # leaf path inside the unit, e.g. "[1].with.python-version"
+    values: tuple[str, ...]  # one per occurrence, in occurrence order
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateCluster:
+    """A group of copies (not a pair) with what varies, what it touches and what to do about it."""
+
+    id: str
+    category: str  # gha-steps, gha-job, gitlab-job, gitlab-script, compose-service, docker-run, shell…
+    abstraction: str  # composite-action, reusable-workflow, yaml-anchor, compose-anchor, gitlab-extends…
+    occurrences: tuple[Occurrence, ...]
+    units_each: int
+    lines_each: int
+    parameters: tuple[Parameter, ...]
+    touches: tuple[str, ...]
+    exact: bool  # every copy is identical in canonical form
+    note: str = ""
+
+    @property
+    def copies(self) -> int:
+        return len(self.occurrences)
+
+    @property
+    def duplicated_lines(self) -> int:
+        return sum(o.lines for o in self.occurrences)
+
+    @property
+    def lines_saved(self) -> int:
+        """Lines removed by the abstraction, after paying for each call site and each parameter."""
+        call_cost = 2 + len(self.parameters)
+        return max(0, (self.copies - 1) * self.lines_each - self.copies * call_cost + 2)
+
+    @property
+    def score(self) -> int:
+        return self.lines_saved - 2 * len(self.parameters)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(o.path for o in self.occurrences))

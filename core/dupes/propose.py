@@ -1,0 +1,445 @@
+"""Turn a duplicate cluster into a `Proposal` — and prove the rewrite keeps the meaning.
+
+Offered today: steps shared by several jobs → a composite action (inputs for what varies, secrets passed
+as inputs because composite actions cannot read `secrets`); copy-pasted compose services in one file →
+an `x-` block with an anchor and `<<` merges; copy-pasted GitLab jobs → a hidden template job with
+`extends:`; identical shell functions → a shared library the scripts source. Every proposal is checked
+before it is offered: the rewritten files are parsed again and the abstraction is expanded (inputs
+substituted, merges and `extends` resolved, the library inlined); the result must equal the original
+canonical content, or the proposal is not offered (`NotProposable`). Edits are line-placed from parse
+positions, so comments and layout outside the replaced spans are untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from core.discovery import InfraIndex
+from core.dupes.canonical import exact_form
+from core.dupes.model import DuplicateCluster, Occurrence
+from core.models import FileKind
+from core.parsing import ParsedFile
+from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.yamlnodes import MappingNode, Node, compose_documents, get, items, last_line, seq, to_python
+
+_SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./-]*$")
+_COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
+
+
+class NotProposable(Exception):
+    """This cluster has no safe automatic abstraction (the reason is shown to the user)."""
+
+
+def yaml_scalar(value: object) -> str:
+    """A YAML scalar for `value` that reads back as the same string (JSON strings are valid YAML)."""
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "on", "off", "null"):
+        return text
+    return json.dumps(text)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "shared"
+
+
+def _lines(parsed: ParsedFile) -> list[str]:
+    return parsed.text.split("\n")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _literal_blocks(value: Any) -> Any:
+    """Multi-line strings as `|` blocks, the way people write `run:` bodies."""
+    if isinstance(value, dict):
+        return {k: _literal_blocks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal_blocks(v) for v in value]
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def _dump(data: Any) -> str:
+    data = _literal_blocks(data)
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+# --- composite action -------------------------------------------------------------------------------
+
+
+def _steps_nodes(parsed: ParsedFile, occ: Occurrence) -> list[Node]:
+    doc = parsed.docs[0]
+    if occ.container == "runs.steps":
+        steps = seq(get(get(doc, "runs"), "steps"))
+    else:
+        job = occ.container.split(".", 1)[1].rsplit(".", 1)[0]
+        steps = seq(get(get(get(doc, "jobs"), job), "steps"))
+    return steps[occ.index : occ.index + occ.length]
+
+
+def _set_path(step: dict[str, Any], path: str, value: str) -> None:
+    keys = path.split(".")
+    target: Any = step
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+
+
+def _strip_uses_ref(step: dict[str, Any]) -> dict[str, Any]:
+    out = dict(step)
+    if isinstance(out.get("uses"), str) and not out["uses"].startswith("./"):
+        out["uses"] = out["uses"].split("@", 1)[0]
+    return out
+
+
+def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    if any(o.length < 2 for o in cluster.occurrences):
+        raise NotProposable("a single step is not worth a composite action")
+    originals: list[list[dict[str, Any]]] = []
+    for occ in cluster.occurrences:
+        nodes = _steps_nodes(index.parsed[occ.path], occ)
+        if len(nodes) != occ.length:
+            raise NotProposable(f"{occ.path} changed since the scan; rescan")
+        originals.append([to_python(n) for n in nodes])
+    for step in originals[0]:
+        if _COMPOSITE_UNSUPPORTED & set(step):
+            unsupported = sorted(_COMPOSITE_UNSUPPORTED & set(step))
+            raise NotProposable(f"composite actions do not support {unsupported}")
+    name = _action_name(originals[0], index)
+    steps = copy.deepcopy(originals[0])
+    inputs: dict[str, dict[str, Any]] = {}
+    caller_with: list[dict[str, str]] = [{} for _ in cluster.occurrences]
+    for param in cluster.parameters:
+        head, _, rest = param.where.partition("].")
+        j = int(head.lstrip("["))
+        placeholder = f"${{{{ inputs.{param.name} }}}}"
+        if "#" in rest:
+            key, _, _ = rest.partition("#")
+            body = steps[j].get(key)
+            token = param.values[0]
+            if not isinstance(body, str) or body.count(token) != 1:
+                raise NotProposable(f"the varying word {token!r} is not unique in its run block")
+            steps[j][key] = body.replace(token, placeholder)
+        else:
+            _set_path(steps[j], rest, placeholder)
+        inputs[param.name] = {"description": f"{param.name} (was {', '.join(dict.fromkeys(param.values))})",
+                              "required": True}
+        for i, value in enumerate(param.values):
+            caller_with[i][param.name] = value
+    added_shell = []
+    for j, step in enumerate(steps):
+        if "run" in step and "shell" not in step:
+            step["shell"] = "bash"
+            added_shell.append(j)
+        for key, value in list(step.items()):
+            step[key] = _secrets_to_inputs(value, inputs, caller_with)
+    title = " + ".join(_short(s) for s in originals[0])[:60]
+    action = {
+        "name": title,
+        "description": f"Steps shared by {cluster.copies} jobs ({', '.join(cluster.files)}); "
+                       "made by devops-tui from copy-pasted steps.",
+        **({"inputs": inputs} if inputs else {}),
+        "runs": {"using": "composite", "steps": steps},
+    }
+    action_text = _dump(action)
+    action_path = f".github/actions/{name}/action.yml"
+    new_texts = _replace_calls(cluster, index, title, action_path, caller_with)
+    _verify_composite(cluster, originals, steps, added_shell, caller_with, new_texts, action_path)
+    edits: list[FileEdit] = [make_create(index.root, action_path, action_text)]
+    edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
+    note = f" It {cluster.note}." if cluster.note else ""
+    return Proposal(
+        title=f"Extract {cluster.units_each} copy-pasted steps into the composite action {name}",
+        rationale=(
+            f"The same {cluster.units_each} steps appear in {cluster.copies} jobs "
+            f"({cluster.lines_each} lines each). A composite action keeps them in one place; "
+            f"{len(inputs)} input(s) carry what differs.{note} Composite-action `run` steps need an "
+            "explicit shell, so `shell: bash` is added where it was implied."
+        ),
+        producer=Producer.DEDUP,
+        edits=tuple(edits),
+        safety=Safety.REVIEW,
+    )
+
+
+def _replace_calls(cluster: DuplicateCluster, index: InfraIndex, title: str, action_path: str,
+               caller_with: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Each copy's lines replaced by a call, bottom-up so earlier line numbers stay valid."""
+    new_texts: dict[str, list[str]] = {}
+    order = sorted(range(cluster.copies), key=lambda i: -cluster.occurrences[i].start_line)
+    for i in order:
+        occ = cluster.occurrences[i]
+        lines = new_texts.setdefault(occ.path, _lines(index.parsed[occ.path]))
+        pad = " " * _indent(lines[occ.start_line - 1])
+        call = [f"{pad}- name: {yaml_scalar(title)}", f"{pad}  uses: ./{action_path.rsplit('/', 1)[0]}"]
+        if caller_with[i]:
+            call.append(f"{pad}  with:")
+            call.extend(f"{pad}    {k}: {yaml_scalar(v)}" for k, v in caller_with[i].items())
+        lines[occ.start_line - 1 : occ.end_line] = call
+    return new_texts
+
+
+def _secrets_to_inputs(value: Any, inputs: dict[str, dict[str, Any]],
+                       caller_with: list[dict[str, str]]) -> Any:
+    """Composite actions cannot read `secrets`: each secret becomes an input the caller passes."""
+    if isinstance(value, dict):
+        return {k: _secrets_to_inputs(v, inputs, caller_with) for k, v in value.items()}
+    if not isinstance(value, str) or "secrets." not in value:
+        return value
+
+    def swap(match: re.Match[str]) -> str:
+        secret = match.group(1)
+        name = secret.lower().replace("_", "-")
+        inputs.setdefault(name, {"description": f"the {secret} secret", "required": True})
+        for caller in caller_with:
+            caller[name] = f"${{{{ secrets.{secret} }}}}"
+        return f"${{{{ inputs.{name} }}}}"
+
+    return _SECRET_REF.sub(swap, value)
+
+
+def _short(step: dict[str, Any]) -> str:
+    if step.get("name"):
+        return str(step["name"])
+    if step.get("uses"):
+        return str(step["uses"]).split("@")[0].rsplit("/", 1)[-1]
+    return str(step.get("run", "run")).strip().split("\n")[0][:20]
+
+
+def _action_name(steps: list[dict[str, Any]], index: InfraIndex) -> str:
+    uses = [str(s["uses"]).split("@")[0].rsplit("/", 1)[-1] for s in steps if s.get("uses")]
+    base = _slug("-".join(uses[:2]) or _short(steps[0]))
+    name, n = base, 2
+    while any(p.startswith(f".github/actions/{name}/") for p in index.files):
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def _expand(steps: list[dict[str, Any]], values: dict[str, str], added_shell: list[int]) -> list[Any]:
+    out = []
+    for j, step in enumerate(steps):
+        text = json.dumps(step)
+        for name, value in values.items():
+            text = text.replace(f"${{{{ inputs.{name} }}}}", json.dumps(value)[1:-1])
+        expanded = json.loads(text)
+        if j in added_shell:
+            expanded.pop("shell", None)
+        out.append(exact_form(_strip_uses_ref(expanded)))
+    return out
+
+
+def _verify_composite(cluster: DuplicateCluster, originals: list[list[dict[str, Any]]],
+                      steps: list[dict[str, Any]], added_shell: list[int],
+                      caller_with: list[dict[str, str]], new_texts: dict[str, list[str]],
+                      action_path: str) -> None:
+    for i, original in enumerate(originals):
+        expected = [exact_form(_strip_uses_ref(s)) for s in original]
+        if _expand(steps, caller_with[i], added_shell) != expected:
+            raise NotProposable("expanding the composite action does not give back the original steps")
+    for path, lines in new_texts.items():
+        docs, problem = compose_documents("\n".join(lines))
+        if problem is not None or not docs:
+            raise NotProposable(f"the rewritten {path} would not parse: {problem}")
+        calls = [s for job_key, job in items(get(docs[0], "jobs")) for s in seq(get(job, "steps"))
+                 if to_python(get(s, "uses")) == f"./{action_path.rsplit('/', 1)[0]}"]
+        if len(calls) != sum(1 for o in cluster.occurrences if o.path == path):
+            raise NotProposable(f"the rewritten {path} does not call the action where expected")
+
+
+# --- compose anchors and GitLab templates --------------------------------------------------------------
+
+
+def _template(cluster: DuplicateCluster, index: InfraIndex, style: str) -> Proposal:
+    paths = set(cluster.files)
+    if len(paths) != 1:
+        raise NotProposable("copies live in different files; move them together or use `extends` by hand")
+    path = next(iter(paths))
+    parsed = index.parsed[path]
+    doc = parsed.docs[0]
+    container = get(doc, "services") if style == "compose" else doc
+    names = [o.label.split(" ", 1)[1] for o in cluster.occurrences]
+    nodes = [get(container, n) for n in names]
+    if not all(isinstance(n, MappingNode) for n in nodes):
+        raise NotProposable("a copy is not a mapping")
+    blocked = "<<" if style == "compose" else "extends"
+    if any(any(k.value in (blocked, "<<") for k, _ in n.value) for n in nodes):  # type: ignore[union-attr]
+        raise NotProposable(f"a copy already uses {blocked}")
+    per_copy = [{k.value: (k, v) for k, v in n.value} for n in nodes]  # type: ignore[union-attr]
+    common = [
+        key for key in per_copy[0]
+        if all(key in c for c in per_copy)
+        and len({json.dumps(exact_form(to_python(c[key][1]), key), sort_keys=True, default=str)
+                 for c in per_copy}) == 1
+    ]
+    if len(common) < 2:
+        raise NotProposable("fewer than two settings are shared by every copy")
+    lines = _lines(parsed)
+    if style == "compose":
+        template_name = _slug("-".join(names[:2]) + "-common")
+    else:
+        template_name = f"{_slug(names[0])}-base"
+    first_key = per_copy[0][common[0]][0]
+    body_indent = first_key.start_mark.column
+    block: list[str] = []
+    for key in common:
+        k, v = per_copy[0][key]
+        for text in lines[k.start_mark.line : last_line(v) + 1]:
+            block.append("  " + text[body_indent:] if text.strip() else text)
+    spans: list[tuple[int, int, int, str]] = []  # (first line, last line, indent, insert-text)
+    for node, copy_keys in zip(nodes, per_copy, strict=True):
+        ranges = sorted((copy_keys[k][0].start_mark.line, last_line(copy_keys[k][1])) for k in common)
+        indent = node.value[0][0].start_mark.column  # type: ignore[union-attr]
+        ref = f"<<: *{template_name}" if style == "compose" else f"extends: .{template_name}"
+        first = node.value[0][0].start_mark.line  # type: ignore[union-attr]
+        spans.append((first, -1, indent, " " * indent + ref))
+        spans.extend((a, b, 0, "") for a, b in ranges)
+    for start, end, _, insert in sorted(spans, key=lambda s: (s[0], s[1]), reverse=True):
+        if end == -1:
+            lines.insert(start, insert)
+        else:
+            del lines[start : end + 1]
+    if style == "compose":
+        at = next(k.start_mark.line for k, _ in doc.value if k.value == "services")
+        lines[at:at] = [f"x-{template_name}: &{template_name}", *block, ""]
+    else:
+        job_key_line = min(n.start_mark.line for n in nodes if n is not None) - 1  # the first job's name line
+        lines[job_key_line:job_key_line] = [f".{template_name}:", *block, ""]
+    new_text = "\n".join(lines)
+    _verify_template(parsed, new_text, names, style, template_name)
+    label = "services" if style == "compose" else "jobs"
+    if style == "compose":
+        what = f"an `x-{template_name}` block merged with `<<: *{template_name}`"
+        short = f"x-{template_name}"
+    else:
+        what = f"the hidden job `.{template_name}` they `extends:`"
+        short = f".{template_name}"
+    return Proposal(
+        title=f"Share {len(common)} settings of {cluster.copies} {label} through {short}",
+        rationale=(f"{', '.join(names)} repeat {', '.join(common)}. Moving them into {what} leaves one "
+                   f"place to change them; each {label[:-1]} keeps only what is its own."),
+        producer=Producer.DEDUP,
+        edits=(make_modify(index.root, path, new_text),),
+        safety=Safety.REVIEW,
+    )
+
+
+def _resolve_gitlab(doc: Node, name: str, depth: int = 0) -> dict[str, Any]:
+    job = to_python(get(doc, name)) or {}
+    parent = job.pop("extends", None)
+    if not parent or depth > 10:
+        return job
+    base: dict[str, Any] = {}
+    for p in [parent] if isinstance(parent, str) else parent:
+        base = _deep_merge(base, _resolve_gitlab(doc, p, depth + 1))
+    return _deep_merge(base, job)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _verify_template(parsed: ParsedFile, new_text: str, names: list[str], style: str, template: str) -> None:
+    docs, problem = compose_documents(new_text)
+    if problem is not None or not docs:
+        raise NotProposable(f"the rewrite would not parse: {problem}")
+    old_doc = parsed.docs[0]
+    if style == "compose":
+        before = to_python(get(old_doc, "services"))
+        after = to_python(get(docs[0], "services"))
+        ok = before == after
+    else:
+        ok = all(_resolve_gitlab(old_doc, n) == _resolve_gitlab(docs[0], n) for n in names)
+        others = [k for k in to_python(old_doc) if k not in names]
+        ok = ok and all(to_python(get(old_doc, k)) == to_python(get(docs[0], k)) for k in others)
+    if not ok:
+        raise NotProposable(f"resolving the {template} template does not give back the original content")
+
+
+# --- shell library --------------------------------------------------------------------------------------
+
+
+def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    if not cluster.exact:
+        raise NotProposable("the functions differ; a shared library needs identical copies")
+    first = cluster.occurrences[0]
+    func_lines = _lines(index.parsed[first.path])[first.start_line - 1 : first.end_line]
+    folders = {str(Path(o.path).parent) for o in cluster.occurrences}
+    common = Path(next(iter(folders))) if len(folders) == 1 else Path(_common_parent(folders))
+    lib_path = (common / "lib" / "common.sh").as_posix()
+    if lib_path in index.files:
+        raise NotProposable(f"{lib_path} exists already; add the function there by hand")
+    edits: list[FileEdit] = [make_create(index.root, lib_path,
+                                         "# Shared shell functions, sourced by the deploy scripts.\n"
+                                         "# Made by devops-tui from copy-pasted functions.\n\n"
+                                         + "\n".join(func_lines) + "\n")]
+    by_file: dict[str, list[Occurrence]] = {}
+    for occ in cluster.occurrences:
+        by_file.setdefault(occ.path, []).append(occ)
+    for path, occs in by_file.items():
+        lines = _lines(index.parsed[path])
+        rel = Path(lib_path).relative_to(Path(path).parent) if lib_path.startswith(str(Path(path).parent)) \
+            else Path("..") / lib_path
+        source = f'. "$(dirname "$0")/{rel.as_posix()}"'
+        for occ in sorted(occs, key=lambda o: -o.start_line):
+            lines[occ.start_line - 1 : occ.end_line] = [source]
+        edits.append(make_modify(index.root, path, "\n".join(lines)))
+    name = first.label.split(" ", 1)[1]
+    return Proposal(
+        title=f"Move the shell function {name} into {lib_path}",
+        rationale=f"{name} is copied into {cluster.copies} scripts; one shared library keeps one copy.",
+        producer=Producer.DEDUP,
+        edits=tuple(edits),
+        safety=Safety.REVIEW,
+    )
+
+
+def _common_parent(folders: set[str]) -> str:
+    parts = [Path(f).parts for f in folders]
+    prefix = []
+    for group in zip(*parts, strict=False):
+        if len(set(group)) != 1:
+            break
+        prefix.append(group[0])
+    return "/".join(prefix) or "."
+
+
+def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    """The checked proposal for `cluster`, or `NotProposable` saying why there is none."""
+    for occ in cluster.occurrences:
+        parsed = index.parsed.get(occ.path)
+        if parsed is None or parsed.problem is not None:
+            raise NotProposable(f"{occ.path} is not parsed cleanly; fix it first")
+    if cluster.abstraction == "composite-action":
+        return _composite(cluster, index)
+    if cluster.abstraction == "compose-anchor":
+        return _template(cluster, index, "compose")
+    if cluster.abstraction == "gitlab-extends" and cluster.category == "gitlab-job":
+        if index.parsed[cluster.occurrences[0].path].kind is not FileKind.GITLAB_CI:
+            raise NotProposable("not a GitLab CI file")
+        return _template(cluster, index, "gitlab")
+    if cluster.abstraction == "shell-lib" and cluster.category == "shell-function":
+        return _shell_lib(cluster, index)
+    raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")

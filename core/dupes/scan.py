@@ -1,0 +1,69 @@
+"""The duplication scan: units from every parsed file, grouped, ranked, filtered.
+
+Contract: `find_clones(index)` returns clusters ranked by score (lines saved minus a cost per
+parameter), dropping groups whose abstraction would need more than `max_params` parameters and
+groups contained in a better one (same files, overlapping lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.discovery import InfraIndex
+from core.dupes.groups import run_groups, whole_groups
+from core.dupes.model import DuplicateCluster
+from core.dupes.units import Unit, units_of
+from core.parsing import ParsedFile
+from core.progress import CancelToken, Progress, ProgressCallback, no_progress
+
+
+def collect_units(parsed_files: Iterable[ParsedFile], cancel: CancelToken | None = None) -> list[Unit]:
+    units: list[Unit] = []
+    for number, parsed in enumerate(parsed_files):
+        if cancel is not None and number % 256 == 0:
+            cancel.check()
+        if parsed.problem is None or parsed.docs or parsed.dockerfile:
+            units.extend(units_of(parsed))
+    return units
+
+
+def _covered(small: DuplicateCluster, big: DuplicateCluster) -> bool:
+    """Every copy of `small` lies inside a copy of `big`."""
+    return all(
+        any(o.path == b.path and b.start_line <= o.start_line and o.end_line <= b.end_line
+            for b in big.occurrences)
+        for o in small.occurrences
+    )
+
+
+def find_clones(
+    index: InfraIndex,
+    *,
+    min_lines: int = 4,
+    max_params: int = 6,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> list[DuplicateCluster]:
+    parsed = sorted(index.parsed.values(), key=lambda p: p.path)
+    progress(Progress("dupes", 0, len(parsed)))
+    units = collect_units(parsed, cancel)
+    progress(Progress("dupes", len(parsed) // 2, len(parsed), "grouping"))
+    clusters = whole_groups(units, min_lines) + run_groups(units, min_lines)
+    clusters = [c for c in clusters if len(c.parameters) <= max_params and c.lines_saved > 0]
+    clusters.sort(key=lambda c: (-c.score, c.category, c.occurrences[0].path, c.occurrences[0].start_line))
+    kept: list[DuplicateCluster] = []
+    for cluster in clusters:
+        if any(_covered(cluster, better) and cluster.copies <= better.copies for better in kept):
+            continue
+        kept.append(cluster)
+    progress(Progress("dupes", len(parsed), len(parsed)))
+    return kept
+
+
+def duplicated_lines_by_file(clusters: Iterable[DuplicateCluster]) -> dict[str, int]:
+    """For tree badges: how many of a file's lines are part of some copy."""
+    spans: dict[str, set[int]] = {}
+    for cluster in clusters:
+        for o in cluster.occurrences:
+            spans.setdefault(o.path, set()).update(range(o.start_line, o.end_line + 1))
+    return {path: len(lines) for path, lines in spans.items()}

@@ -1,0 +1,472 @@
+"""The secret detectors: one object per credential format, each mapped to a DT-S rule.
+
+Contract: `DETECTORS` lists every detector; `Detector.find(ctx)` yields `Candidate`s — the offsets of
+the secret VALUE (what masking replaces) and of the region a finding should span (the value itself,
+or a whole PEM block). Detectors never see each other: `core.secrets.scanner` resolves overlaps by
+`priority` (a specific token format beats "a URL with a password" beats "a secret-named variable").
+
+Speed: a detector first checks its literal keywords against the lower-cased text (`in` on a str is a
+fast C search) and runs its regex only when one is present, so a file without any key-like text costs
+one `lower()` and a few dozen substring searches.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from core.models import FileKind
+from core.secrets.keywords import (
+    KNOWN_EXAMPLE_VALUES,
+    is_placeholder,
+    is_secret_key,
+    looks_like_secret_assignment,
+    shannon_entropy,
+)
+
+
+class Candidate(NamedTuple):
+    """A raw detection: value span, finding span, and the variable name when there is one."""
+
+    start: int
+    end: int
+    region_start: int
+    region_end: int
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    """What every detector looks at; `lowered` is computed once per file."""
+
+    text: str
+    lowered: str
+    kind: FileKind | None
+    #: mask more eagerly (unquoted secret-named values in any file), as the LLM agent needs.
+    thorough: bool = False
+
+
+Validator = Callable[[str, "re.Match[str]"], bool]
+
+_PLACEHOLDER_RUN = re.compile(r"[xX]{8,}|\*{4,}|\.{3}|<|>|\{|\}|(?i:example|your|placeholder|redacted)")
+_SEQUENTIAL = ("abcdefghij", "0123456789", "1234567890", "qwertyuiop")
+
+
+def plausible_token(value: str, body_from: int = 0, min_entropy: float = 3.0) -> bool:
+    """A format-valid token that is not a documented example, an x/0/* filler, or a keyboard walk."""
+    if value in KNOWN_EXAMPLE_VALUES:
+        return False
+    body = value[body_from:]
+    if len(set(body.replace("-", "").replace("_", ""))) <= 2:
+        return False
+    if _PLACEHOLDER_RUN.search(body):
+        return False
+    lowered = body.lower()
+    if any(run in lowered for run in _SEQUENTIAL):
+        return False
+    return shannon_entropy(body) >= min_entropy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Detector:
+    """A detector's identity: a gitleaks-style id, its DT-S rule, and the peer tools' names for it."""
+
+    id: str
+    rule_id: str
+    title: str
+    aliases: tuple[str, ...] = ()
+    #: higher wins when two detections overlap.
+    priority: int = 2
+
+    def find(self, scan: ScanInput) -> Iterator[Candidate]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegexDetector(Detector):
+    """A format with a recognisable shape; `group` captures the value."""
+
+    pattern: re.Pattern[str]
+    #: lower-case literals, at least one of which must occur in the lower-cased text.
+    keywords: tuple[str, ...] = ()
+    #: case-sensitive literals, checked on the raw text (for short prefixes such as "SK").
+    literals: tuple[str, ...] = ()
+    group: int | str = 1
+    body_from: int = 0
+    min_entropy: float = 3.0
+    validate: Validator | None = field(default=None, compare=False)
+    #: the file must also match this somewhere (e.g. "twilio" near a bare 32-hex token).
+    context: re.Pattern[str] | None = None
+    whole_match_region: bool = False
+
+    def find(self, scan: ScanInput) -> Iterator[Candidate]:
+        if self.keywords and not any(k in scan.lowered for k in self.keywords):
+            return
+        if self.literals and not any(k in scan.text for k in self.literals):
+            return
+        if self.context is not None and self.context.search(scan.text) is None:
+            return
+        for match in self.pattern.finditer(scan.text):
+            start, end = match.span(self.group)
+            if start < 0:
+                continue
+            value = scan.text[start:end]
+            if not plausible_token(value, self.body_from, self.min_entropy):
+                continue
+            if self.validate is not None and not self.validate(value, match):
+                continue
+            if self.whole_match_region:
+                yield Candidate(start, end, match.start(), match.end())
+            else:
+                yield Candidate(start, end, start, end)
+
+
+# --- keyword assignments -------------------------------------------------------------------------
+
+_KEY_HINT = re.compile(r"pass|pwd|secret|token|key|credential|auth|dsn|conn", re.IGNORECASE)
+_ASSIGNMENT = re.compile(
+    r"""(?<![\w.$])(?P<key>[A-Za-z_][\w.-]{0,80}?)["']?(?P<lsp>[ \t]*)(?P<sep>:=|=>|=|:)(?P<rsp>[ \t]*)"""
+    r"""(?:"(?P<dq>[^"\\\n]*(?:\\.[^"\\\n]*)*)"|'(?P<sq>[^'\n]*)'"""
+    r"""|(?P<bare>[^\s'"`#,;(){}\[\]<>$\\|&]+)(?=[\s,;}\]]|$))""",
+    re.MULTILINE,
+)
+_K8S_ENV = re.compile(
+    r"""^[ \t]*(?:-[ \t]+)?name:[ \t]*["']?(?P<key>[A-Za-z_][\w.-]*)["']?[ \t]*\r?\n"""
+    r"""[ \t]*value:[ \t]*(?:"(?P<dq>[^"\\\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s'"#|>&*!][^\s#]*))"""
+    r"""[ \t]*(?:#.*)?$""",
+    re.MULTILINE,
+)
+_NOT_A_SECRET_VALUE = re.compile(
+    r"^(?:/|\./|\.\./|~/|https?://|file:|!|@\w+@$|%\(|#\{|\$|secrets\.|vars\.|env\.|"
+    r"(?:true|false|yes|no|on|off|null|none)$)",
+    re.IGNORECASE,
+)
+#: File kinds where an unquoted `key: value` / `KEY=value` is a literal, not code.
+_CONFIG_KINDS = frozenset(FileKind) - {FileKind.OTHER}
+
+
+def _values(match: re.Match[str]) -> tuple[str, int, int, bool] | None:
+    for name, bare in (("dq", False), ("sq", False), ("bare", True)):
+        start, end = match.span(name)
+        if start >= 0:
+            return match.string[start:end], start, end, bare
+    return None
+
+
+def secret_assignment_value(key: str, value: str) -> bool:
+    """The shared keyword test plus what a generic text scan needs: no prose, paths or references."""
+    if not value or any(c.isspace() for c in value) or _NOT_A_SECRET_VALUE.search(value):
+        return False
+    if value.lower() == key.lower() or value.strip("'\"") in KNOWN_EXAMPLE_VALUES:
+        return False
+    return looks_like_secret_assignment(key, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeywordDetector(Detector):
+    """`KEY=VALUE`, `key: value`, `"key": "value"` where the name says secret and the value is real."""
+
+    keywords: tuple[str, ...] = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "dsn", "conn")
+
+    def find(self, scan: ScanInput) -> Iterator[Candidate]:
+        if not any(k in scan.lowered for k in self.keywords):
+            return
+        strict = not scan.thorough and scan.kind is not None and scan.kind not in _CONFIG_KINDS
+        for match in _ASSIGNMENT.finditer(scan.text):
+            key = match["key"]
+            if _KEY_HINT.search(key) is None or not is_secret_key(key):
+                continue
+            found = _values(match)
+            if found is None:
+                continue
+            value, start, end, bare = found
+            # In source code or prose an unquoted word after `password:` is usually not a literal.
+            if strict and bare and (match["sep"] != "=" or match["lsp"] or match["rsp"]):
+                continue
+            if secret_assignment_value(key, value):
+                yield Candidate(start, end, start, end, key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameValueDetector(Detector):
+    """Kubernetes-style `- name: DB_PASSWORD` / `value: ...` pairs on consecutive lines."""
+
+    def find(self, scan: ScanInput) -> Iterator[Candidate]:
+        if "value:" not in scan.lowered or "name:" not in scan.lowered:
+            return
+        for match in _K8S_ENV.finditer(scan.text):
+            key = match["key"]
+            if not is_secret_key(key):
+                continue
+            found = _values(match)
+            if found is None:
+                continue
+            value, start, end, _ = found
+            if secret_assignment_value(key, value):
+                yield Candidate(start, end, start, end, key)
+
+
+# --- validators ----------------------------------------------------------------------------------
+
+
+def _b64decode(value: str, urlsafe: bool = False) -> bytes | None:
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        if urlsafe:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _jwt_header_ok(value: str, match: re.Match[str]) -> bool:
+    raw = _b64decode(value.split(".", 1)[0], urlsafe=True)
+    if raw is None:
+        return False
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(header, dict) and "alg" in header
+
+
+def _not_aws_example(value: str, match: re.Match[str]) -> bool:
+    return not value.endswith(("EXAMPLE", "EXAMPLEKEY"))
+
+
+_PEM_TRIM = re.compile(r"^(?:\s|\\[nr])+|(?:\s|\\[nr])+$")
+_BASE64_CHAR = re.compile(r"[A-Za-z0-9+/=]")
+
+
+def _pem_body_ok(value: str, match: re.Match[str]) -> bool:
+    return len(_BASE64_CHAR.findall(value)) >= 64 and "..." not in value
+
+
+def _base64_private_key(value: str, match: re.Match[str]) -> bool:
+    raw = _b64decode(value)
+    return raw is not None and b"PRIVATE KEY" in raw
+
+
+def _docker_auth_ok(value: str, match: re.Match[str]) -> bool:
+    raw = _b64decode(value)
+    if raw is None:
+        return False
+    try:
+        user, _, password = raw.decode("utf-8").partition(":")
+    except UnicodeDecodeError:
+        return False
+    return bool(user) and password.isprintable() and not is_placeholder(password)
+
+
+_EXAMPLE_HOST = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|example|invalid|test)$", re.IGNORECASE)
+
+
+def _url_password_ok(value: str, match: re.Match[str]) -> bool:
+    if is_placeholder(value) or value.startswith(("$", "%24")) or value.lower() in ("pass", "pwd", "passwd"):
+        return False
+    return _EXAMPLE_HOST.search(match["host"]) is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PemDetector(RegexDetector):
+    """The value is the key body; the finding spans the whole BEGIN…END block."""
+
+    def find(self, scan: ScanInput) -> Iterator[Candidate]:
+        if "-----begin" not in scan.lowered:
+            return
+        for match in self.pattern.finditer(scan.text):
+            start, end = match.span("body")
+            body = scan.text[start:end]
+            lead = _PEM_TRIM.match(body)
+            if lead:
+                start += lead.end()
+            trail = _PEM_TRIM.search(scan.text, start, end)
+            if trail and trail.end() == end:
+                end = trail.start()
+            value = scan.text[start:end]
+            if _pem_body_ok(value, match):
+                yield Candidate(start, end, match.start(), match.end())
+
+
+# --- the catalogue -------------------------------------------------------------------------------
+
+_END = r"(?![A-Za-z0-9_])"
+_END_DASH = r"(?![A-Za-z0-9_-])"
+_START = r"(?<![A-Za-z0-9_])"
+
+
+def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _token(
+    detector_id: str, rule_id: str, title: str, pattern: str, keywords: tuple[str, ...], *,
+    aliases: tuple[str, ...] = (), body_from: int = 0, min_entropy: float = 3.0,
+    literals: tuple[str, ...] = (), validate: Validator | None = None, flags: int = 0,
+    context: str | None = None, priority: int = 2,
+) -> RegexDetector:
+    return RegexDetector(
+        id=detector_id, rule_id=rule_id, title=title, pattern=_rx(pattern, flags), keywords=keywords,
+        literals=literals, aliases=aliases, body_from=body_from, min_entropy=min_entropy,
+        validate=validate, context=_rx(context) if context else None, priority=priority,
+    )
+
+
+_GITHUB = "detect-secrets:GitHubTokenDetector"
+_GITLAB = "detect-secrets:GitLabTokenDetector"
+_SLACK = "detect-secrets:SlackDetector"
+
+DETECTORS: tuple[Detector, ...] = (
+    # AWS
+    _token("aws-access-token", "DT-S001", "AWS access key ID",
+           r"(?<![A-Za-z0-9])((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Za-z0-9])",
+           ("akia", "asia", "abia", "acca", "a3t"), body_from=4, min_entropy=2.5,
+           validate=_not_aws_example,
+           aliases=("gitleaks:aws-access-token", "detect-secrets:AWSKeyDetector")),
+    _token("aws-secret-access-key", "DT-S002", "AWS secret access key",
+           r"(?:aws[_.-]?secret[_.-]?(?:access[_.-]?)?key|secret[_.-]?access[_.-]?key)[\w.-]*[\"']?"
+           r"(?:[ \t]*(?:=|:|=>)[ \t]*|[ \t]+)[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+           ("secret",), min_entropy=3.5, validate=_not_aws_example, flags=re.IGNORECASE,
+           aliases=("detect-secrets:AWSKeyDetector",)),
+    # GitHub
+    _token("github-pat", "DT-S003", "GitHub personal access token",
+           _START + r"(ghp_[A-Za-z0-9]{36})" + _END, ("ghp_",), body_from=4,
+           aliases=("gitleaks:github-pat", _GITHUB)),
+    _token("github-oauth", "DT-S003", "GitHub OAuth access token",
+           _START + r"(gho_[A-Za-z0-9]{36})" + _END, ("gho_",), body_from=4,
+           aliases=("gitleaks:github-oauth", _GITHUB)),
+    _token("github-app-token", "DT-S003", "GitHub App token",
+           _START + r"(gh[us]_[A-Za-z0-9]{36})" + _END, ("ghu_", "ghs_"), body_from=4,
+           aliases=("gitleaks:github-app-token", _GITHUB)),
+    _token("github-refresh-token", "DT-S003", "GitHub refresh token",
+           _START + r"(ghr_[A-Za-z0-9]{36,76})" + _END, ("ghr_",), body_from=4,
+           aliases=("gitleaks:github-refresh-token", _GITHUB)),
+    _token("github-fine-grained-pat", "DT-S003", "GitHub fine-grained personal access token",
+           _START + r"(github_pat_[A-Za-z0-9_]{82})" + _END, ("github_pat_",), body_from=11,
+           aliases=("gitleaks:github-fine-grained-pat", _GITHUB)),
+    # GitLab
+    _token("gitlab-pat", "DT-S004", "GitLab personal access token",
+           _START + r"(glpat-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glpat-",),
+           body_from=6, aliases=("gitleaks:gitlab-pat", "gitleaks:gitlab-pat-routable", _GITLAB)),
+    _token("gitlab-ptt", "DT-S004", "GitLab pipeline trigger token",
+           _START + r"(glptt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("glptt-",), body_from=6,
+           aliases=("gitleaks:gitlab-ptt", _GITLAB)),
+    _token("gitlab-rrt", "DT-S004", "GitLab runner registration token",
+           _START + r"(GR1348941[A-Za-z0-9_-]{20})" + _END_DASH, ("gr1348941",), body_from=9,
+           aliases=("gitleaks:gitlab-rrt",)),
+    _token("gitlab-deploy-token", "DT-S004", "GitLab deploy token",
+           _START + r"(gldt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("gldt-",), body_from=5,
+           aliases=("gitleaks:gitlab-deploy-token", _GITLAB)),
+    _token("gitlab-runner-authentication-token", "DT-S004", "GitLab runner authentication token",
+           _START + r"(glrt-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glrt-",), body_from=5,
+           aliases=("gitleaks:gitlab-runner-authentication-token",
+                    "gitleaks:gitlab-runner-authentication-token-routable", _GITLAB)),
+    _token("gitlab-cicd-job-token", "DT-S004", "GitLab CI/CD job token",
+           _START + r"(glcbt-[A-Za-z0-9]{1,5}_[A-Za-z0-9_-]{20})" + _END_DASH, ("glcbt-",), body_from=6,
+           aliases=("gitleaks:gitlab-cicd-job-token", _GITLAB)),
+    # Slack
+    _token("slack-bot-token", "DT-S005", "Slack bot token",
+           _START + r"(xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{18,34})" + _END, ("xoxb-",),
+           body_from=5, min_entropy=2.5,
+           aliases=("gitleaks:slack-bot-token", "gitleaks:slack-legacy-bot-token", _SLACK)),
+    _token("slack-user-token", "DT-S005", "Slack user token",
+           _START + r"(xox[pe](?:-[0-9]{8,14}){3}-[A-Za-z0-9]{28,34})" + _END, ("xoxp-", "xoxe-"),
+           body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-user-token", _SLACK)),
+    _token("slack-legacy-workspace-token", "DT-S005", "Slack workspace token",
+           _START + r"(xox[ar]-(?:[0-9]-)?[A-Za-z0-9]{8,48})" + r"(?![A-Za-z0-9])", ("xoxa-", "xoxr-"),
+           body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-legacy-workspace-token", _SLACK)),
+    _token("slack-app-token", "DT-S005", "Slack app-level token",
+           _START + r"(xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,16}-[a-f0-9]{32,80})" + _END, ("xapp-",),
+           body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-app-token", _SLACK)),
+    _token("slack-webhook-url", "DT-S006", "Slack incoming webhook URL",
+           r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9+/_-]{40,90})(?![A-Za-z0-9+/_-])",
+           ("hooks.slack.com",), min_entropy=3.0, aliases=("gitleaks:slack-webhook-url", _SLACK)),
+    # Payments and SaaS APIs
+    _token("stripe-access-token", "DT-S007", "Stripe live secret key",
+           _START + r"([sr]k_(?:live|prod)_[A-Za-z0-9]{20,99})" + _END,
+           ("sk_live_", "rk_live_", "sk_prod_", "rk_prod_"), body_from=8,
+           aliases=("gitleaks:stripe-access-token", "detect-secrets:StripeDetector")),
+    _token("stripe-test-key", "DT-S008", "Stripe test secret key",
+           _START + r"([sr]k_test_[A-Za-z0-9]{20,99})" + _END, ("sk_test_", "rk_test_"), body_from=8,
+           aliases=("gitleaks:stripe-access-token",)),
+    _token("gcp-api-key", "DT-S009", "Google API key",
+           _START + r"(AIza[A-Za-z0-9_-]{35})" + _END_DASH, ("aiza",), body_from=4, min_entropy=3.5,
+           aliases=("gitleaks:gcp-api-key",)),
+    _token("npm-access-token", "DT-S010", "npm access token",
+           _START + r"(npm_[A-Za-z0-9]{36})" + _END, ("npm_",), body_from=4,
+           aliases=("gitleaks:npm-access-token", "detect-secrets:NpmDetector")),
+    _token("pypi-upload-token", "DT-S011", "PyPI upload token",
+           r"(pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000})" + _END_DASH,
+           ("pypi-ag",), body_from=24,
+           aliases=("gitleaks:pypi-upload-token", "detect-secrets:PypiTokenDetector")),
+    _token("docker-hub-pat", "DT-S012", "Docker Hub access token",
+           _START + r"(dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,64})" + _END_DASH, ("dckr_",), body_from=9),
+    _token("twilio-api-key", "DT-S013", "Twilio API key",
+           r"(?<![A-Za-z0-9])(SK[0-9a-fA-F]{32})(?![A-Za-z0-9])", (), literals=("SK",), body_from=2,
+           aliases=("gitleaks:twilio-api-key", "detect-secrets:TwilioKeyDetector")),
+    _token("twilio-auth-token", "DT-S013", "Twilio auth token",
+           r"(?i)(?<![A-Za-z0-9])[\w.-]*auth[_.-]?token[\w.-]*[\"']?[ \t]*(?:=|:|=>)[ \t]*[\"']?"
+           r"([0-9a-f]{32})(?![0-9a-z])",
+           ("auth",), context=r"(?i:twilio)|(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])",
+           aliases=("detect-secrets:TwilioKeyDetector",)),
+    _token("sendgrid-api-token", "DT-S014", "SendGrid API key",
+           _START + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _END_DASH, ("sg.",), body_from=3,
+           aliases=("gitleaks:sendgrid-api-token", "detect-secrets:SendGridDetector")),
+    _token("azure-storage-account-key", "DT-S015", "Azure storage account key",
+           r"(?i:AccountKey)[ \t]*=[ \t]*([A-Za-z0-9+/]{86}==)", ("accountkey",), min_entropy=4.0,
+           aliases=("detect-secrets:AzureStorageKeyDetector",)),
+    _token("jwt", "DT-S016", "JSON Web Token",
+           _START + r"(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{0,1000})" + _END_DASH,
+           ("eyj",), validate=_jwt_header_ok,
+           aliases=("gitleaks:jwt", "detect-secrets:JwtTokenDetector")),
+    _PemDetector(
+        id="private-key", rule_id="DT-S017", title="Private key",
+        pattern=_rx(
+            r"-----BEGIN (?P<label>[A-Z0-9]+(?: [A-Z0-9]+)* )?PRIVATE KEY(?: BLOCK)?-----"
+            r"(?P<body>[\s\S]{20,65536}?)-----END (?P=label)?PRIVATE KEY(?: BLOCK)?-----"
+        ),
+        keywords=("-----begin",), whole_match_region=True, group="body",
+        aliases=("gitleaks:private-key", "detect-secrets:PrivateKeyDetector"),
+    ),
+    _token("private-key-base64", "DT-S017", "Base64-encoded private key",
+           _START + r"(LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2})(?![A-Za-z0-9+/=])", (),
+           literals=("LS0tLS1CRUdJTi",), min_entropy=4.0, validate=_base64_private_key),
+    _token("basic-auth-url", "DT-S018", "Password in a URL",
+           r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:@/?#'\"`<>]{0,128}:"
+           r"([^\s@/?#'\"`<>]{1,256})@(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9_.-]+)",
+           ("://",), min_entropy=1.5, validate=_url_password_ok, priority=1,
+           aliases=("detect-secrets:BasicAuthDetector",)),
+    _token("openai-api-key", "DT-S020", "OpenAI API key",
+           _START + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,80}T3BlbkFJ[A-Za-z0-9_-]{20,80})"
+           + _END_DASH, (), literals=("T3BlbkFJ",), body_from=3,
+           aliases=("gitleaks:openai-api-key", "detect-secrets:OpenAIDetector")),
+    _token("anthropic-api-key", "DT-S021", "Anthropic API key",
+           _START + r"(sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120})" + _END_DASH, ("sk-ant-",),
+           body_from=14),
+    _token("digitalocean-token", "DT-S022", "DigitalOcean token",
+           _START + r"(do[opr]_v1_[a-f0-9]{64})" + _END, ("_v1_",), body_from=7,
+           aliases=("gitleaks:digitalocean-pat", "gitleaks:digitalocean-access-token",
+                    "gitleaks:digitalocean-refresh-token")),
+    _token("vault-token", "DT-S023", "HashiCorp Vault token",
+           _START + r"(hv[sb]\.[A-Za-z0-9_-]{90,300})" + _END_DASH, ("hvs.", "hvb."), body_from=4,
+           aliases=("gitleaks:vault-service-token", "gitleaks:vault-batch-token")),
+    _token("huggingface-access-token", "DT-S024", "Hugging Face access token",
+           _START + r"(hf_[A-Za-z0-9]{34})" + _END, ("hf_",), body_from=3,
+           aliases=("gitleaks:huggingface-access-token",)),
+    _token("docker-config-auth", "DT-S025", "Registry credentials in a Docker config",
+           r"\"auth\"[ \t]*:[ \t]*\"([A-Za-z0-9+/]{8,}={0,2})\"", ('"auth"',), min_entropy=2.5,
+           validate=_docker_auth_ok),
+    KeywordDetector(id="secret-assignment", rule_id="DT-S019", title="Plaintext secret", priority=0,
+                    aliases=("detect-secrets:KeywordDetector", "gitleaks:generic-api-key")),
+    NameValueDetector(id="secret-name-value", rule_id="DT-S019", title="Plaintext secret", priority=0,
+                      aliases=("detect-secrets:KeywordDetector",)),
+)
+
+DETECTORS_BY_ID: dict[str, Detector] = {d.id: d for d in DETECTORS}
+if len(DETECTORS_BY_ID) != len(DETECTORS):  # pragma: no cover - a catalogue typo
+    raise RuntimeError("duplicate secret detector id")
