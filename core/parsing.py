@@ -73,9 +73,11 @@ def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while many parse trees are built.
 
     Composing YAML allocates hundreds of thousands of long-lived nodes; with the collector on, repeated
-    full collections re-walk every node already built and cost about twice the parsing itself
-    (measured: 2.07 s against 0.65 s for 6,000 workflow and manifest files). Reference counting still
-    frees memory; cycles wait until the outermost pause ends. Nested and concurrent pauses are safe.
+    collections re-walk every node already built and cost about twice the parsing itself (measured:
+    2.07 s against 0.65 s for 6,000 workflow and manifest files). When the outermost pause ends, the
+    survivors are promoted straight to the oldest generation (freeze + unfreeze: two list splices), so
+    the young-generation collections do not walk them all once more. Reference counting still frees
+    memory meanwhile; only cyclic garbage waits. Nested and concurrent pauses are safe.
     """
     global _gc_depth
     with _gc_lock:
@@ -89,6 +91,8 @@ def paused_gc() -> Iterator[None]:
         with _gc_lock:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_was_enabled[0]:
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
 
 

@@ -2,7 +2,7 @@
 
 Contract: `find_clones(index)` returns clusters ranked by score (lines saved minus a cost per
 parameter), dropping groups whose abstraction would need more than `max_params` parameters and
-groups contained in a better one (same files, overlapping lines).
+groups contained in a better one of the same kind.
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ def find_clones(
     clusters.sort(key=lambda c: (-c.score, c.category, c.occurrences[0].path, c.occurrences[0].start_line))
     kept: list[DuplicateCluster] = []
     for cluster in clusters:
-        if any(_covered(cluster, better) and cluster.copies <= better.copies for better in kept):
+        # A run inside a better run of the same kind adds nothing; a step run inside a repeated job stays,
+        # because the two abstractions (composite action, reusable workflow) serve different needs.
+        if any(better.category == cluster.category and _covered(cluster, better)
+               and cluster.copies <= better.copies for better in kept):
             continue
         kept.append(cluster)
     progress(Progress("dupes", len(parsed), len(parsed)))

@@ -134,7 +134,8 @@ def _waste_hints(layers: tuple[LayerSummary, ...], events: list[WasteEvent], bas
             continue
         target[key][0] += event.bytes
         target[key][1] += 1
-        causes[key].add(event.cause)
+        if event.cause.is_copy_up:
+            causes[key].add(event.cause)
     hints: list[Hint] = []
     for (written, hidden), (size, count) in sorted(deleted.items(), key=lambda kv: -kv[1][0]):
         writer, remover = layers[written], layers[hidden]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.patching.diff import make_hunks, opcodes, rebuild_lines, split_lines
-from core.patching.fsio import file_mode, make_parents, remove_file, write_atomic
+from core.patching.fsio import file_mode, fsync_dir, make_parents, remove_file, write_atomic
 from core.patching.gate import PathRefused, check_path
 from core.patching.gitcommit import CommitFailed, commit_message, commit_paths
 from core.patching.journal import (
@@ -201,12 +201,16 @@ def _write_all(root: Path, entry: JournalEntry, planned: list[PlannedFile]) -> N
     try:
         for pf in planned:
             if pf.after is None:
-                remove_file(pf.target)
+                remove_file(pf.target, sync_dir=False)
             else:
                 make_parents(pf.target)
-                write_atomic(pf.target, pf.after, pf.edit.mode if pf.before is None else None)
+                write_atomic(pf.target, pf.after, pf.edit.mode if pf.before is None else None, sync_dir=False)
             written += 1
             _crash_point(written)
+        # Renames become durable here, before the entry says complete; a file whose rename a crash
+        # lost is simply still old, which undo handles.
+        for folder in {pf.target.parent for pf in planned}:
+            fsync_dir(folder)
     except OSError as exc:
         try:
             undo_entry(root, entry)

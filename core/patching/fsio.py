@@ -51,8 +51,11 @@ def make_parents(path: Path) -> list[Path]:
     return list(reversed(missing))
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace `path` with `data`; `mode` None keeps the current mode, or the umask default when new."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None, *, sync_dir: bool = True) -> None:
+    """Replace `path` with `data`; `mode` None keeps the current mode, or the umask default when new.
+
+    `sync_dir=False` leaves the folder fsync to the caller, who may batch it across many files.
+    """
     if mode is None:
         mode = file_mode(path)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
@@ -70,14 +73,16 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
-def remove_file(path: Path) -> None:
+def remove_file(path: Path, *, sync_dir: bool = True) -> None:
     """Delete `path` durably; a file already gone is fine."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def remove_empty_folders(folders: list[Path]) -> None:

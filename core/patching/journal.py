@@ -72,6 +72,8 @@ class JournalFile:
     new_sha256: str | None
     new_mode: int | None
     created_dirs: tuple[str, ...] = ()
+    old_blob: tuple[int, int] | None = None  # (offset, size) in the entry's `blobs` file
+    new_blob: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,23 @@ class JournalEntry:
     commit: str | None = None
     folder: Path = Path()
 
+    def _blob(self, where: tuple[int, int] | None, sha: str | None) -> bytes | None:
+        if where is None:
+            return None
+        with open(self.folder / "blobs", "rb") as handle:
+            handle.seek(where[0])
+            data = handle.read(where[1])
+        if sha is not None and sha256_bytes(data) != sha:
+            raise JournalError(f"journal entry {self.id} is damaged (a stored file does not match its hash)")
+        return data
+
     def old_bytes(self, index: int) -> bytes | None:
-        blob = self.folder / f"old-{index}"
-        return blob.read_bytes() if self.files[index].old_sha256 is not None else None
+        jf = self.files[index]
+        return self._blob(jf.old_blob, jf.old_sha256)
 
     def new_bytes(self, index: int) -> bytes | None:
-        blob = self.folder / f"new-{index}"
-        return blob.read_bytes() if self.files[index].new_sha256 is not None else None
+        jf = self.files[index]
+        return self._blob(jf.new_blob, jf.new_sha256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,7 @@ def _entry_to_json(entry: JournalEntry) -> dict[str, object]:
             {
                 "path": f.path, "action": str(f.action), "old_sha256": f.old_sha256, "old_mode": f.old_mode,
                 "new_sha256": f.new_sha256, "new_mode": f.new_mode, "created_dirs": list(f.created_dirs),
+                "old_blob": f.old_blob, "new_blob": f.new_blob,
             }
             for f in entry.files
         ],
@@ -179,6 +192,8 @@ def _entry_from_json(folder: Path, data: dict[str, Any]) -> JournalEntry:
             path=str(f["path"]), action=EditAction(f["action"]), old_sha256=f["old_sha256"],
             old_mode=f["old_mode"], new_sha256=f["new_sha256"], new_mode=f["new_mode"],
             created_dirs=tuple(f.get("created_dirs", ())),
+            old_blob=tuple(f["old_blob"]) if f.get("old_blob") else None,
+            new_blob=tuple(f["new_blob"]) if f.get("new_blob") else None,
         )
         for f in data["files"]
     )
@@ -204,16 +219,31 @@ def begin_entry(
     rule_ids: tuple[str, ...],
     changes: list[tuple[JournalFile, bytes | None, bytes | None]],
 ) -> JournalEntry:
-    """Durably record a pending entry (old and new bytes of every file) before anything is written."""
+    """Durably record a pending entry (old and new bytes of every file) before anything is written.
+
+    All bytes go into one `blobs` file so the entry costs a few fsyncs, not two per file.
+    """
     entry_id = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
     entry_dir = folder / entry_id
     entry_dir.mkdir(parents=True)
-    for index, (_, old, new) in enumerate(changes):
-        for name, blob in ((f"old-{index}", old), (f"new-{index}", new)):
-            if blob is not None:
-                _write_atomic(entry_dir / name, blob, 0o600)
+    files: list[JournalFile] = []
+    offset = 0
+    fd = os.open(entry_dir / "blobs", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        for jf, old, new in changes:
+            where: list[tuple[int, int] | None] = []
+            for blob in (old, new):
+                if blob is None:
+                    where.append(None)
+                    continue
+                handle.write(blob)
+                where.append((offset, len(blob)))
+                offset += len(blob)
+            files.append(replace(jf, old_blob=where[0], new_blob=where[1]))
+        handle.flush()
+        os.fsync(handle.fileno())
     entry = JournalEntry(entry_id, time.time(), title, producer, EntryState.PENDING,
-                         tuple(c[0] for c in changes), rule_ids, None, entry_dir)
+                         tuple(files), rule_ids, None, entry_dir)
     save_entry(entry)
     fsync_dir(folder)
     return entry

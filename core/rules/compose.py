@@ -237,7 +237,7 @@ def runtime_socket(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
             if is_runtime_socket(path):
                 yield Hit(
                     node_position(node),
-                    f"service '{svc.name}' mounts the container runtime socket {path}: root access to the host",
+                    f"service '{svc.name}' mounts the container runtime socket {path} (root on the host)",
                     anchor=svc.anchor(f"socket:{path}"),
                     fix_data=svc.fix(volume=path),
                 )
@@ -563,8 +563,9 @@ def _secret_hits(svc: Service, node: Node | None, where: str, key_path: str) -> 
     for key, value, value_node, offset in key_values(node):
         if looks_like_secret_assignment(key, value):
             shown = redact(value.strip().strip("'\""))
+            inner = inner_position(value_node, offset, offset + len(value)) if offset else None
             yield Hit(
-                inner_position(value_node, offset, offset + len(value)) if offset else node_position(value_node),
+                inner or node_position(value_node),
                 f"service '{svc.name}' sets {key} in {where} to a plaintext secret ({shown})",
                 anchor=svc.anchor(f"{key_path}:{key}"),
                 fix_data=svc.fix(key=key_path, variable=key),

@@ -604,7 +604,7 @@ def unpinned_images(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         image = node if isinstance(node, ScalarNode) else get(node, "image")
         problem = image_pin_problem(scalar(image) or "")
         if image is not None and problem:
-            yield Hit(node_position(image), f"{where} image `{scalar(image)}` is {problem}",
+            yield Hit(node_position(image), f"{where} image `{scalar(image)}` {problem}",
                       anchor=f"image:{where}")
     docker_uses = [s.uses for s in wf.steps if s.uses is not None]
     runs_image = get(get(wf.doc, "runs"), "image") if wf.is_action else None

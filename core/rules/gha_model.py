@@ -243,11 +243,11 @@ _IMAGE_VAR = re.compile(r"\$")
 
 
 def image_pin_problem(ref: str) -> str | None:
-    """Why an image reference is not pinned: 'latest', 'untagged', or None (tag or digest, or variable)."""
+    """Why an image reference is not pinned, as a phrase; None for a tag, a digest or a variable."""
     ref = ref.strip()
     if not ref or _IMAGE_VAR.search(ref) or "@sha256:" in ref:
         return None
     last = ref.rsplit("/", 1)[-1]
     if ":" not in last:
-        return "untagged"
-    return "latest" if last.rsplit(":", 1)[1] == "latest" else None
+        return "has no tag, so it means `latest`"
+    return "uses the moving `latest` tag" if last.rsplit(":", 1)[1] == "latest" else None

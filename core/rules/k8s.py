@@ -189,7 +189,8 @@ def _field_hit(container: Container, key: str, message: str, what: str) -> Hit:
     context = get(container.node, "securityContext")
     key_node, value = get_key(context, key), get(context, key)
     where = span(key_node, value) if key_node is not None and value is not None else container.position()
-    return Hit(where, message, anchor=container.anchor(what), fix_data=container.fix(f"securityContext.{key}"))
+    fix = container.fix(f"securityContext.{key}")
+    return Hit(where, message, anchor=container.anchor(what), fix_data=fix)
 
 
 def _as_int(node: Node | None) -> int | None:
@@ -311,7 +312,8 @@ def runs_as_root(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         user = _as_int(user_node)
         if user == 0 and isinstance(user_node, ScalarNode):
             yield Hit(node_position(user_node), f"{container.label} runs as root (runAsUser: 0)",
-                      anchor=container.anchor("runAsUser"), fix_data=container.fix("securityContext.runAsUser"))
+                      anchor=container.anchor("runAsUser"),
+                      fix_data=container.fix("securityContext.runAsUser"))
             continue
         if (user is not None and user > 0) or is_true(container.effective("runAsNonRoot")):
             continue

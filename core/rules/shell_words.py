@@ -32,7 +32,8 @@ _KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"
 #: Commands that run their arguments as another command.
 _WRAPPERS = frozenset({"sudo", "env", "nohup", "nice", "exec", "command", "time", "doas", "stdbuf"})
 _WRAPPER_VALUE_FLAGS = {
-    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D", "-R", "-T", "--user", "--group"}),
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-r", "-t", "-D", "-R", "-T", "--user",
+                       "--group"}),
     "env": frozenset({"-u", "--unset", "-C", "--chdir", "-S", "--split-string"}),
     "nice": frozenset({"-n", "--adjustment"}),
     "doas": frozenset({"-u", "-C"}),

@@ -21,7 +21,7 @@ def sliced(text: str, findings: list[Finding]) -> list[str]:
 
 
 def spans(findings: list[Finding]) -> list[Span]:
-    return [(f.position.line, f.position.column, f.position.end_line, f.position.end_column) for f in findings]
+    return [(f.line, f.position.column, f.position.end_line, f.position.end_column) for f in findings]
 
 
 STACK = """\
@@ -383,7 +383,8 @@ services:
 
 
 def test_our_pragma_on_line_or_line_above() -> None:
-    above = STACK.replace("    privileged: true\n", "    # devops-tui: ignore[DT-C001]\n    privileged: true\n")
+    pragma = "    # devops-tui: ignore[DT-C001]\n"
+    above = STACK.replace("    privileged: true\n", pragma + "    privileged: true\n")
     inline = STACK.replace("privileged: true", "privileged: true  # devops-tui: ignore[DT-C001]")
     other = STACK.replace("privileged: true", "privileged: true  # devops-tui: ignore[DT-C002]")
     assert scan(above, "DT-C001") == [] and scan(inline, "DT-C001") == []
