@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
 
     kinds = Counter(f.kind.value for f in index.files.values())
     infra = sum(1 for f in index.files.values() if f.kind.is_infra)
-    print(f"corpus      {root}  ({'git' if index.repo.is_git else 'plain folder'}, {os.cpu_count()} cores)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"corpus      {root}  ({'git' if index.repo.is_git else 'plain folder'}, {os.cpu_count()} cores, "
+          f"load average {load})")
     print(f"files       {len(index.files):,} kept ({infra:,} infra), {len(index.skipped):,} skipped, "
           f"{size / 1e6:.1f} MB")
     print("by kind     " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items())))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatch
+from fnmatch import translate as fnmatch_translate
 
 from core.models import FileKind
 from core.yamlnodes import MappingNode, Node, SequenceNode, get, keys, scalar, seq
 
 _SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?(?:/local)?/bin/(?:env\s+(?:-S\s+)?)?(?:ba|da|z|k|a)?sh\b")
 _COMPOSE_NAMES = ("docker-compose*.yml", "docker-compose*.yaml", "compose*.yml", "compose*.yaml")
+_COMPOSE_NAME = re.compile("|".join(fnmatch_translate(p) for p in _COMPOSE_NAMES))
 #: Cheap pre-check: YAML that mentions none of these top-level keys cannot be an infra kind.
 _INFRA_YAML_HINT = re.compile(r"^(?:services|jobs|runs|apiVersion|kind|stages|include|image|on|\"on\"):",
                               re.MULTILINE)
@@ -51,7 +52,7 @@ def might_be_infra_yaml(path: str, text: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     if name in (".gitlab-ci.yml", ".gitlab-ci.yaml", "action.yml", "action.yaml"):
         return True
-    if any(fnmatch(name, pattern) for pattern in _COMPOSE_NAMES):
+    if _COMPOSE_NAME.match(name):
         return True
     if path.startswith(".github/workflows/"):
         return True
@@ -76,7 +77,7 @@ def kind_from_yaml(path: str, docs: list[Node]) -> FileKind:
         return FileKind.K8S
     if "services" in top and isinstance(get(first, "services"), MappingNode):
         return FileKind.COMPOSE
-    if any(fnmatch(name, pattern) for pattern in _COMPOSE_NAMES):
+    if _COMPOSE_NAME.match(name):
         return FileKind.COMPOSE
     return FileKind.YAML
 

@@ -39,10 +39,11 @@ class RepoInfo:
 
 
 def _open(root: Path) -> git.Repo | None:
+    """The work tree containing `root`, found upward so a sub-folder can say which repository it is in."""
     if git is None:
         return None
     try:
-        repo = git.Repo(root, search_parent_directories=False)
+        repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
         return None
     if repo.bare:

@@ -40,7 +40,8 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 
 def test_wheel_has_packages_and_stylesheet(wheel_names: set[str]) -> None:
-    for name in ("core/discovery.py", "tui/app.py", "tui/app.tcss", "tui/screens/main.py", "prompts/__init__.py"):
+    needed = ("core/discovery.py", "tui/app.py", "tui/app.tcss", "tui/screens/main.py", "prompts/__init__.py")
+    for name in needed:
         assert name in wheel_names
 
 
@@ -55,7 +56,9 @@ def test_wheel_has_demo_repository(wheel_names: set[str]) -> None:
     demo = ROOT / "core" / "demo" / "repo"
     if not demo.is_dir():
         pytest.skip("core/demo/repo does not exist yet")
-    files = {p.relative_to(ROOT).as_posix() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    files = {
+        p.relative_to(ROOT).as_posix() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
     assert files, "core/demo/repo is empty"
     missing = sorted(files - wheel_names)
     assert not missing, f"demo files missing from the wheel: {missing[:20]}"

@@ -156,7 +156,9 @@ def analyse_data(
     if content_total - result.visible_bytes != sum(e.bytes for e in result.events):
         notes.append("internal check failed: waste events do not add up to content minus visible bytes")
     progress(Progress("replay", len(contents), len(contents), "done"))
-    changes: tuple[tuple[LayerFile, ...], ...] = tuple(tuple(c) for c in result.changes) if keep_changes else ()
+    changes: tuple[tuple[LayerFile, ...], ...] = (
+        tuple(tuple(c) for c in result.changes) if keep_changes else ()
+    )
     return LayerReport(
         image=data.name,
         source=data.layout,

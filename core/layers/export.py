@@ -12,7 +12,9 @@ from typing import Any
 from core.layers.model import LayerReport
 
 
-def report_to_dict(report: LayerReport, *, changes: bool = False, events: int | None = None) -> dict[str, Any]:
+def report_to_dict(
+    report: LayerReport, *, changes: bool = False, events: int | None = None
+) -> dict[str, Any]:
     """JSON-ready dict; `events` caps the listed waste events (biggest first), None lists all."""
     listed = report.biggest_events(len(report.events) if events is None else events)
     data: dict[str, Any] = {

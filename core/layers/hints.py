@@ -24,11 +24,14 @@ _CACHES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("yarn", re.compile(r"^/(?:usr/local/share|root|home/[^/]+)/\.cache/yarn/"),
      "yarn install && yarn cache clean (same RUN)"),
     ("apk", re.compile(r"^/var/cache/apk/"), "apk add --no-cache"),
-    ("yum/dnf", re.compile(r"^/var/cache/(?:yum|dnf)/"), "yum/dnf install ... && yum/dnf clean all (same RUN)"),
+    ("yum/dnf", re.compile(r"^/var/cache/(?:yum|dnf)/"),
+     "yum/dnf install ... && yum/dnf clean all (same RUN)"),
     ("go build", re.compile(r"^/(?:root|home/[^/]+)/\.cache/go-build/"),
      "build in a separate stage, or go clean -cache in the same RUN"),
 )
-_APT = re.compile(r"^/var/lib/apt/lists/(?!lock$|partial/?$|auxfiles/?$)|^/var/cache/apt/(?:archives/.+\.deb$|.+\.bin$)")
+_APT = re.compile(
+    r"^/var/lib/apt/lists/(?!lock$|partial/?$|auxfiles/?$)|^/var/cache/apt/(?:archives/.+\.deb$|.+\.bin$)"
+)
 _BUILD_TOOLS = re.compile(
     r"^/usr/(?:local/)?bin/(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|cmake|make|ld|as)(?:-[\d.]+)?$"
     r"|^/usr/(?:local/)?include/.+\.h$|^/usr/local/go/bin/go$|(?:^|/)\.git/"
@@ -74,23 +77,23 @@ def make_hints(
     caches: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     tools: dict[int, list[str]] = defaultdict(list)
     for path, node in visible:
-        layer, size = node[3], node[1]
-        if layer < base_layers:
+        writer, size = node[3], node[1]
+        if writer < base_layers:
             continue
         if _APT.search(path):
-            apt[layer] += size
+            apt[writer] += size
         for cache, pattern, _fix in _CACHES:
             if pattern.search(path):
-                caches[cache][layer] += size
+                caches[cache][writer] += size
         if _BUILD_TOOLS.search(path):
-            tools[layer].append(path)
+            tools[writer].append(path)
     if apt and sum(apt.values()):
         layer = layers[_top_layer(apt)]
         hints.append(_hint_at(
             layer, "apt-leftovers", "apt lists/archives left in the image",
             f"{_fmt(sum(apt.values()))} of apt package lists or archives stay in layer {layer.index}",
             "end the same RUN with: && apt-get clean && rm -rf /var/lib/apt/lists/*", sum(apt.values())))
-    for cache, pattern, fix in _CACHES:
+    for cache, _pattern, fix in _CACHES:
         by_layer = caches.get(cache)
         if by_layer and sum(by_layer.values()):
             layer = layers[_top_layer(by_layer)]
@@ -98,7 +101,6 @@ def make_hints(
                 layer, "package-cache", f"{cache} cache left in the image",
                 f"{_fmt(sum(by_layer.values()))} of {cache} cache stay in layer {layer.index}", fix,
                 sum(by_layer.values())))
-            del pattern
     if tools:
         layer = layers[max(tools, key=lambda k: len(tools[k]))]
         sample = sorted({p for paths in tools.values() for p in paths})

@@ -115,9 +115,12 @@ def read_image_tar(
                     except LayerError as exc:
                         # Only an error if the manifest names it; a cut archive fails at next().
                         not_layers[path] = str(exc)
-            elif (path.endswith(".json") or path in ("repositories", "oci-layout")) and "/" not in path:
-                if entry.size <= JSON_LIMIT:
-                    jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
+            elif (
+                (path.endswith(".json") or path in ("repositories", "oci-layout"))
+                and "/" not in path
+                and entry.size <= JSON_LIMIT
+            ):
+                jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
         if position is not None and total:
             progress(Progress("reading", position(), total, path))
         entry = reader.next()
@@ -163,7 +166,9 @@ def _assemble(
     return ImageData(name, layout, config, layers)
 
 
-def _docker_manifest(manifest: Any, get_json: Callable[[str], Any], name: str) -> tuple[dict[str, Any], list[str]]:
+def _docker_manifest(
+    manifest: Any, get_json: Callable[[str], Any], name: str
+) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
         raise LayerError(f"{name}: manifest.json does not describe an image")
     item = manifest[0]

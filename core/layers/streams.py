@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 import zstandard
 
@@ -209,7 +209,7 @@ class ZstdStream:
     def __init__(self, source: Stream) -> None:
         try:
             self._reader = zstandard.ZstdDecompressor().stream_reader(
-                source, read_size=CHUNK, read_across_frames=True
+                cast(Any, source), read_size=CHUNK, read_across_frames=True
             )
         except zstandard.ZstdError as exc:
             raise LayerError(f"corrupt zstd data in a layer ({exc})") from None

@@ -2,7 +2,8 @@
 
 Contract: `TarReader(stream).next()` returns one `TarEntry` per member (ustar, GNU long names and pax
 paths, sizes and ids are honoured) and leaves the stream at the member's data; the caller may `read()`
-that data before asking for the next entry, otherwise it is skipped (by seeking when the stream can). A header whose checksum is wrong raises `NotATar` when it is the first one and
+that data before asking for the next entry, otherwise it is skipped (by seeking when the stream can).
+A header whose checksum is wrong raises `NotATar` when it is the first one and
 `LayerError` later; a stream that ends inside a header or inside data raises `LayerError` ("truncated").
 It reads headers only, so it is about as fast as walking a tar can be in Python.
 """

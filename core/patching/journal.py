@@ -342,12 +342,14 @@ def undo_entry(root: Path, entry: JournalEntry) -> UndoResult:
     for index, jf, target in plan:
         old = entry.old_bytes(index)
         if old is None:
-            remove_file(target)
+            remove_file(target, sync_dir=False)
             remove_empty_folders([real_root / d for d in jf.created_dirs])
         else:
             make_parents(target)
-            _write_atomic(target, old, jf.old_mode)
+            _write_atomic(target, old, jf.old_mode, sync_dir=False)
         restored.append(jf.path)
+    for folder in {target.parent for _, _, target in plan if target.parent.exists()}:
+        fsync_dir(folder)
     for jf in entry.files:
         _clean_temp_files(real_root / jf.path)
         if jf.old_sha256 is None:  # folders made for a create whose write never happened

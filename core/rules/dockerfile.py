@@ -293,7 +293,7 @@ container, and a compromise or a container escape starts as root. Create an unpr
 with `USER app` (or a numeric UID such as `USER 10001`); switch to root only for the build steps that
 need it. Root in earlier build stages is fine, as they are not shipped.
 """,
-    aliases=("hadolint:DL3002", "checkov:CKV_DOCKER_8", "trivy:DS-0002"),
+    aliases=("hadolint:DL3002", "checkov:CKV_DOCKER_8", "trivy:DS-0002", "kics:Last User Is 'root'"),
 )
 def final_user_root(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
@@ -849,7 +849,7 @@ Exposing port 22 means the image runs an SSH server, which widens the attack sur
 and passwords into the container. Use `docker exec` / `kubectl exec` for access and drop the SSH
 daemon and the EXPOSE.
 """,
-    aliases=("checkov:CKV_DOCKER_1", "trivy:DS-0004", "kics:Exposing Port 22 (SSH)"),
+    aliases=("checkov:CKV_DOCKER_1", "trivy:DS-0004"),
 )
 def expose_ssh(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
@@ -876,7 +876,7 @@ A relative WORKDIR is resolved against whatever the previous WORKDIR was — pos
 base image — so the layout silently changes when the base does. Use an absolute path such as
 `WORKDIR /app`.
 """,
-    aliases=("hadolint:DL3000", "checkov:CKV_DOCKER_10", "trivy:DS-0009"),
+    aliases=("hadolint:DL3000", "checkov:CKV_DOCKER_10", "trivy:DS-0009", "kics:WORKDIR Path Not Absolute"),
     tags=_STYLE,
 )
 def relative_workdir(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
@@ -1368,7 +1368,7 @@ def yum_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 `dnf install -y nginx` takes whatever version the repositories have at build time. Pin with
 `nginx-1.24.0` (name-version) so rebuilds give the same image and upgrades are deliberate.
 """,
-    aliases=("hadolint:DL3041",),
+    aliases=("hadolint:DL3041", "kics:Missing Version Specification In dnf install"),
     tags=_REPRO,
 )
 def dnf_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
@@ -1407,15 +1407,17 @@ not forward SIGTERM, so the application is killed after the stop timeout instead
 cleanly. Use the JSON form `CMD ["node", "server.js"]`, with double quotes — single quotes make it
 shell form again.
 """,
-    aliases=("hadolint:DL3025",),
+    aliases=("hadolint:DL3025", "kics:Not Using JSON In CMD And ENTRYPOINT Arguments"),
     tags=("reliability",),
 )
 def shell_form_cmd(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
     if f is None:
         return
-    for instruction in _stage_instructions(f, f.final_chain):
-        if instruction.keyword not in ("CMD", "ENTRYPOINT") or instruction.is_json:
+    found = (_final_chain_instructions(f, keyword) for keyword in ("CMD", "ENTRYPOINT"))
+    effective = [instructions[-1] for instructions in found if instructions]
+    for instruction in effective:
+        if instruction.is_json:
             continue
         args = f.args(instruction)
         text = args.text.strip()
@@ -1487,7 +1489,7 @@ def multiple_cmd(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 Only the last ENTRYPOINT of a stage takes effect; earlier ones are dead code that misleads readers
 about what the container runs. Keep one ENTRYPOINT per stage.
 """,
-    aliases=("hadolint:DL4004", "trivy:DS-0007"),
+    aliases=("hadolint:DL4004", "trivy:DS-0007", "kics:Multiple ENTRYPOINT Instructions Listed"),
     tags=_STYLE,
 )
 def multiple_entrypoint(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
@@ -1504,7 +1506,7 @@ Without a HEALTHCHECK, Docker and Compose only know whether the process is alive
 serves; a hung service stays "running". Add `HEALTHCHECK CMD …` probing the service (or
 `HEALTHCHECK NONE` to say it is deliberate, e.g. when Kubernetes probes are used).
 """,
-    aliases=("checkov:CKV_DOCKER_2", "trivy:DS-0026", "kics:Healthcheck Instruction Missing"),
+    aliases=("checkov:CKV_DOCKER_2", "trivy:DS-0026"),
     tags=("reliability",),
 )
 def missing_healthcheck(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:

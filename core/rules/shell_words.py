@@ -117,8 +117,11 @@ def unwrap(argv: Sequence[Word]) -> tuple[Word, ...]:
 
 
 def program(words: Sequence[Word]) -> str:
-    """Base name of the first word."""
-    return words[0].text.rsplit("/", 1)[-1] if words else ""
+    """Base name of the first word, without a Windows `.exe` suffix."""
+    if not words:
+        return ""
+    name = words[0].text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    return name[:-4] if name.lower().endswith(".exe") else name
 
 
 def has_option(words: Iterable[Word], short: str = "", long: Iterable[str] = ()) -> Word | None:

@@ -53,6 +53,30 @@ class ScanInput:
 
 Validator = Callable[[str, "re.Match[str]"], bool]
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def lower_same_length(text: str) -> str:
+    """Lower-case `text` keeping every offset valid (a few Unicode letters grow under `lower()`)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def keyword_lines(scan: ScanInput, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The (start, end) offsets of every line holding one of `keywords`, in order, each once."""
+    text, lowered = scan.text, scan.lowered
+    spans: set[tuple[int, int]] = set()
+    for keyword in keywords:
+        at = lowered.find(keyword)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            spans.add((start, end))
+            at = lowered.find(keyword, end)
+    return sorted(spans)
+
 _PLACEHOLDER_RUN = re.compile(r"[xX]{8,}|\*{4,}|\.{3}|<|>|\{|\}|(?i:example|your|placeholder|redacted)")
 _SEQUENTIAL = ("abcdefghij", "0123456789", "1234567890", "qwertyuiop")
 
@@ -103,6 +127,18 @@ class RegexDetector(Detector):
     #: the file must also match this somewhere (e.g. "twilio" near a bare 32-hex token).
     context: re.Pattern[str] | None = None
     whole_match_region: bool = False
+    #: the value must not continue a word on its left (checked here: a leading look-behind in the
+    #: pattern would stop `re` from jumping between occurrences of the literal prefix).
+    boundary: bool = True
+    #: run the pattern only on lines holding a keyword (for patterns without a literal prefix).
+    line_scoped: bool = False
+
+    def _matches(self, scan: ScanInput) -> Iterator[re.Match[str]]:
+        if not self.line_scoped:
+            yield from self.pattern.finditer(scan.text)
+            return
+        for start, end in keyword_lines(scan, self.keywords):
+            yield from self.pattern.finditer(scan.text, start, end)
 
     def find(self, scan: ScanInput) -> Iterator[Candidate]:
         if self.keywords and not any(k in scan.lowered for k in self.keywords):
@@ -111,9 +147,9 @@ class RegexDetector(Detector):
             return
         if self.context is not None and self.context.search(scan.text) is None:
             return
-        for match in self.pattern.finditer(scan.text):
+        for match in self._matches(scan):
             start, end = match.span(self.group)
-            if start < 0:
+            if start < 0 or (self.boundary and start > 0 and scan.text[start - 1] in _WORD):
                 continue
             value = scan.text[start:end]
             if not plausible_token(value, self.body_from, self.min_entropy):
@@ -173,11 +209,18 @@ class KeywordDetector(Detector):
 
     keywords: tuple[str, ...] = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "dsn", "conn")
 
+    def _assignments(self, scan: ScanInput) -> Iterator[re.Match[str]]:
+        for start, end in keyword_lines(scan, self.keywords):
+            # Most keyword lines are code or prose; a line without an assignment sign is skipped cheaply.
+            line = scan.text[start:end]
+            if "=" in line or ":" in line:
+                yield from _ASSIGNMENT.finditer(scan.text, start, end)
+
     def find(self, scan: ScanInput) -> Iterator[Candidate]:
         if not any(k in scan.lowered for k in self.keywords):
             return
         strict = not scan.thorough and scan.kind is not None and scan.kind not in _CONFIG_KINDS
-        for match in _ASSIGNMENT.finditer(scan.text):
+        for match in self._assignments(scan):
             key = match["key"]
             if _KEY_HINT.search(key) is None or not is_secret_key(key):
                 continue
@@ -196,10 +239,20 @@ class KeywordDetector(Detector):
 class NameValueDetector(Detector):
     """Kubernetes-style `- name: DB_PASSWORD` / `value: ...` pairs on consecutive lines."""
 
+    def _pairs(self, scan: ScanInput) -> Iterator[re.Match[str]]:
+        text = scan.text
+        for start, end in keyword_lines(scan, ("value:",)):
+            if start < 2:
+                continue
+            previous = text.rfind("\n", 0, start - 1) + 1
+            match = _K8S_ENV.match(text, previous, end)
+            if match is not None:
+                yield match
+
     def find(self, scan: ScanInput) -> Iterator[Candidate]:
         if "value:" not in scan.lowered or "name:" not in scan.lowered:
             return
-        for match in _K8S_ENV.finditer(scan.text):
+        for match in self._pairs(scan):
             key = match["key"]
             if not is_secret_key(key):
                 continue
@@ -267,6 +320,9 @@ _EXAMPLE_HOST = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|example|invalid
 
 
 def _url_password_ok(value: str, match: re.Match[str]) -> bool:
+    at = match.start()
+    if at == 0 or not match.string[at - 1].isalnum():  # `scheme://` needs a scheme
+        return False
     if is_placeholder(value) or value.startswith(("$", "%24")) or value.lower() in ("pass", "pwd", "passwd"):
         return False
     return _EXAMPLE_HOST.search(match["host"]) is None
@@ -297,7 +353,6 @@ class _PemDetector(RegexDetector):
 
 _END = r"(?![A-Za-z0-9_])"
 _END_DASH = r"(?![A-Za-z0-9_-])"
-_START = r"(?<![A-Za-z0-9_])"
 
 
 def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -308,12 +363,13 @@ def _token(
     detector_id: str, rule_id: str, title: str, pattern: str, keywords: tuple[str, ...], *,
     aliases: tuple[str, ...] = (), body_from: int = 0, min_entropy: float = 3.0,
     literals: tuple[str, ...] = (), validate: Validator | None = None, flags: int = 0,
-    context: str | None = None, priority: int = 2,
+    context: str | None = None, priority: int = 2, line_scoped: bool = False, boundary: bool = True,
 ) -> RegexDetector:
     return RegexDetector(
         id=detector_id, rule_id=rule_id, title=title, pattern=_rx(pattern, flags), keywords=keywords,
         literals=literals, aliases=aliases, body_from=body_from, min_entropy=min_entropy,
         validate=validate, context=_rx(context) if context else None, priority=priority,
+        line_scoped=line_scoped, boundary=boundary,
     )
 
 
@@ -324,108 +380,108 @@ _SLACK = "detect-secrets:SlackDetector"
 DETECTORS: tuple[Detector, ...] = (
     # AWS
     _token("aws-access-token", "DT-S001", "AWS access key ID",
-           r"(?<![A-Za-z0-9])((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Za-z0-9])",
+           r"((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?![A-Za-z0-9])",
            ("akia", "asia", "abia", "acca", "a3t"), body_from=4, min_entropy=2.5,
            validate=_not_aws_example,
            aliases=("gitleaks:aws-access-token", "detect-secrets:AWSKeyDetector")),
     _token("aws-secret-access-key", "DT-S002", "AWS secret access key",
            r"(?:aws[_.-]?secret[_.-]?(?:access[_.-]?)?key|secret[_.-]?access[_.-]?key)[\w.-]*[\"']?"
            r"(?:[ \t]*(?:=|:|=>)[ \t]*|[ \t]+)[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-           ("secret",), min_entropy=3.5, validate=_not_aws_example, flags=re.IGNORECASE,
+           ("secret",), min_entropy=3.5, validate=_not_aws_example, flags=re.IGNORECASE, line_scoped=True,
            aliases=("detect-secrets:AWSKeyDetector",)),
     # GitHub
     _token("github-pat", "DT-S003", "GitHub personal access token",
-           _START + r"(ghp_[A-Za-z0-9]{36})" + _END, ("ghp_",), body_from=4,
+           r"(ghp_[A-Za-z0-9]{36})" + _END, ("ghp_",), body_from=4,
            aliases=("gitleaks:github-pat", _GITHUB)),
     _token("github-oauth", "DT-S003", "GitHub OAuth access token",
-           _START + r"(gho_[A-Za-z0-9]{36})" + _END, ("gho_",), body_from=4,
+           r"(gho_[A-Za-z0-9]{36})" + _END, ("gho_",), body_from=4,
            aliases=("gitleaks:github-oauth", _GITHUB)),
     _token("github-app-token", "DT-S003", "GitHub App token",
-           _START + r"(gh[us]_[A-Za-z0-9]{36})" + _END, ("ghu_", "ghs_"), body_from=4,
+           r"(gh[us]_[A-Za-z0-9]{36})" + _END, ("ghu_", "ghs_"), body_from=4,
            aliases=("gitleaks:github-app-token", _GITHUB)),
     _token("github-refresh-token", "DT-S003", "GitHub refresh token",
-           _START + r"(ghr_[A-Za-z0-9]{36,76})" + _END, ("ghr_",), body_from=4,
+           r"(ghr_[A-Za-z0-9]{36,76})" + _END, ("ghr_",), body_from=4,
            aliases=("gitleaks:github-refresh-token", _GITHUB)),
     _token("github-fine-grained-pat", "DT-S003", "GitHub fine-grained personal access token",
-           _START + r"(github_pat_[A-Za-z0-9_]{82})" + _END, ("github_pat_",), body_from=11,
+           r"(github_pat_[A-Za-z0-9_]{82})" + _END, ("github_pat_",), body_from=11,
            aliases=("gitleaks:github-fine-grained-pat", _GITHUB)),
     # GitLab
     _token("gitlab-pat", "DT-S004", "GitLab personal access token",
-           _START + r"(glpat-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glpat-",),
+           r"(glpat-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glpat-",),
            body_from=6, aliases=("gitleaks:gitlab-pat", "gitleaks:gitlab-pat-routable", _GITLAB)),
     _token("gitlab-ptt", "DT-S004", "GitLab pipeline trigger token",
-           _START + r"(glptt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("glptt-",), body_from=6,
+           r"(glptt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("glptt-",), body_from=6,
            aliases=("gitleaks:gitlab-ptt", _GITLAB)),
     _token("gitlab-rrt", "DT-S004", "GitLab runner registration token",
-           _START + r"(GR1348941[A-Za-z0-9_-]{20})" + _END_DASH, ("gr1348941",), body_from=9,
+           r"(GR1348941[A-Za-z0-9_-]{20})" + _END_DASH, ("gr1348941",), body_from=9,
            aliases=("gitleaks:gitlab-rrt",)),
     _token("gitlab-deploy-token", "DT-S004", "GitLab deploy token",
-           _START + r"(gldt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("gldt-",), body_from=5,
+           r"(gldt-[A-Za-z0-9_-]{20,50})" + _END_DASH, ("gldt-",), body_from=5,
            aliases=("gitleaks:gitlab-deploy-token", _GITLAB)),
     _token("gitlab-runner-authentication-token", "DT-S004", "GitLab runner authentication token",
-           _START + r"(glrt-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glrt-",), body_from=5,
+           r"(glrt-[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{9})?)" + _END_DASH, ("glrt-",), body_from=5,
            aliases=("gitleaks:gitlab-runner-authentication-token",
                     "gitleaks:gitlab-runner-authentication-token-routable", _GITLAB)),
     _token("gitlab-cicd-job-token", "DT-S004", "GitLab CI/CD job token",
-           _START + r"(glcbt-[A-Za-z0-9]{1,5}_[A-Za-z0-9_-]{20})" + _END_DASH, ("glcbt-",), body_from=6,
+           r"(glcbt-[A-Za-z0-9]{1,5}_[A-Za-z0-9_-]{20})" + _END_DASH, ("glcbt-",), body_from=6,
            aliases=("gitleaks:gitlab-cicd-job-token", _GITLAB)),
     # Slack
     _token("slack-bot-token", "DT-S005", "Slack bot token",
-           _START + r"(xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{18,34})" + _END, ("xoxb-",),
+           r"(xoxb-[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{18,34})" + _END, ("xoxb-",),
            body_from=5, min_entropy=2.5,
            aliases=("gitleaks:slack-bot-token", "gitleaks:slack-legacy-bot-token", _SLACK)),
     _token("slack-user-token", "DT-S005", "Slack user token",
-           _START + r"(xox[pe](?:-[0-9]{8,14}){3}-[A-Za-z0-9]{28,34})" + _END, ("xoxp-", "xoxe-"),
+           r"(xox[pe](?:-[0-9]{8,14}){3}-[A-Za-z0-9]{28,34})" + _END, ("xoxp-", "xoxe-"),
            body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-user-token", _SLACK)),
     _token("slack-legacy-workspace-token", "DT-S005", "Slack workspace token",
-           _START + r"(xox[ar]-(?:[0-9]-)?[A-Za-z0-9]{8,48})" + r"(?![A-Za-z0-9])", ("xoxa-", "xoxr-"),
+           r"(xox[ar]-(?:[0-9]-)?[A-Za-z0-9]{8,48})" + r"(?![A-Za-z0-9])", ("xoxa-", "xoxr-"),
            body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-legacy-workspace-token", _SLACK)),
     _token("slack-app-token", "DT-S005", "Slack app-level token",
-           _START + r"(xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,16}-[a-f0-9]{32,80})" + _END, ("xapp-",),
+           r"(xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{8,16}-[a-f0-9]{32,80})" + _END, ("xapp-",),
            body_from=5, min_entropy=2.5, aliases=("gitleaks:slack-app-token", _SLACK)),
     _token("slack-webhook-url", "DT-S006", "Slack incoming webhook URL",
            r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9+/_-]{40,90})(?![A-Za-z0-9+/_-])",
            ("hooks.slack.com",), min_entropy=3.0, aliases=("gitleaks:slack-webhook-url", _SLACK)),
     # Payments and SaaS APIs
     _token("stripe-access-token", "DT-S007", "Stripe live secret key",
-           _START + r"([sr]k_(?:live|prod)_[A-Za-z0-9]{20,99})" + _END,
+           r"([sr]k_(?:live|prod)_[A-Za-z0-9]{20,99})" + _END,
            ("sk_live_", "rk_live_", "sk_prod_", "rk_prod_"), body_from=8,
            aliases=("gitleaks:stripe-access-token", "detect-secrets:StripeDetector")),
     _token("stripe-test-key", "DT-S008", "Stripe test secret key",
-           _START + r"([sr]k_test_[A-Za-z0-9]{20,99})" + _END, ("sk_test_", "rk_test_"), body_from=8,
+           r"([sr]k_test_[A-Za-z0-9]{20,99})" + _END, ("sk_test_", "rk_test_"), body_from=8,
            aliases=("gitleaks:stripe-access-token",)),
     _token("gcp-api-key", "DT-S009", "Google API key",
-           _START + r"(AIza[A-Za-z0-9_-]{35})" + _END_DASH, ("aiza",), body_from=4, min_entropy=3.5,
+           r"(AIza[A-Za-z0-9_-]{35})" + _END_DASH, ("aiza",), body_from=4, min_entropy=3.5,
            aliases=("gitleaks:gcp-api-key",)),
     _token("npm-access-token", "DT-S010", "npm access token",
-           _START + r"(npm_[A-Za-z0-9]{36})" + _END, ("npm_",), body_from=4,
+           r"(npm_[A-Za-z0-9]{36})" + _END, ("npm_",), body_from=4,
            aliases=("gitleaks:npm-access-token", "detect-secrets:NpmDetector")),
     _token("pypi-upload-token", "DT-S011", "PyPI upload token",
            r"(pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000})" + _END_DASH,
            ("pypi-ag",), body_from=24,
            aliases=("gitleaks:pypi-upload-token", "detect-secrets:PypiTokenDetector")),
     _token("docker-hub-pat", "DT-S012", "Docker Hub access token",
-           _START + r"(dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,64})" + _END_DASH, ("dckr_",), body_from=9),
+           r"(dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,64})" + _END_DASH, ("dckr_",), body_from=9),
     _token("twilio-api-key", "DT-S013", "Twilio API key",
-           r"(?<![A-Za-z0-9])(SK[0-9a-fA-F]{32})(?![A-Za-z0-9])", (), literals=("SK",), body_from=2,
+           r"(SK[0-9a-fA-F]{32})(?![A-Za-z0-9])", (), literals=("SK",), body_from=2,
            aliases=("gitleaks:twilio-api-key", "detect-secrets:TwilioKeyDetector")),
     _token("twilio-auth-token", "DT-S013", "Twilio auth token",
-           r"(?i)(?<![A-Za-z0-9])[\w.-]*auth[_.-]?token[\w.-]*[\"']?[ \t]*(?:=|:|=>)[ \t]*[\"']?"
-           r"([0-9a-f]{32})(?![0-9a-z])",
-           ("auth",), context=r"(?i:twilio)|(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])",
+           r"(?i)auth[_.-]?token[\w.-]*[\"']?[ \t]*(?:=|:|=>)[ \t]*[\"']?([0-9a-f]{32})(?![0-9a-z])",
+           ("auth",), line_scoped=True, context=r"(?i:twilio)|(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])",
            aliases=("detect-secrets:TwilioKeyDetector",)),
     _token("sendgrid-api-token", "DT-S014", "SendGrid API key",
-           _START + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _END_DASH, ("sg.",), body_from=3,
+           r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _END_DASH, ("sg.",), body_from=3,
            aliases=("gitleaks:sendgrid-api-token", "detect-secrets:SendGridDetector")),
     _token("azure-storage-account-key", "DT-S015", "Azure storage account key",
            r"(?i:AccountKey)[ \t]*=[ \t]*([A-Za-z0-9+/]{86}==)", ("accountkey",), min_entropy=4.0,
+           line_scoped=True,
            aliases=("detect-secrets:AzureStorageKeyDetector",)),
     _token("jwt", "DT-S016", "JSON Web Token",
-           _START + r"(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{0,1000})" + _END_DASH,
+           r"(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{0,1000})" + _END_DASH,
            ("eyj",), validate=_jwt_header_ok,
            aliases=("gitleaks:jwt", "detect-secrets:JwtTokenDetector")),
     _PemDetector(
-        id="private-key", rule_id="DT-S017", title="Private key",
+        id="private-key", rule_id="DT-S017", title="Private key", boundary=False,
         pattern=_rx(
             r"-----BEGIN (?P<label>[A-Z0-9]+(?: [A-Z0-9]+)* )?PRIVATE KEY(?: BLOCK)?-----"
             r"(?P<body>[\s\S]{20,65536}?)-----END (?P=label)?PRIVATE KEY(?: BLOCK)?-----"
@@ -434,29 +490,28 @@ DETECTORS: tuple[Detector, ...] = (
         aliases=("gitleaks:private-key", "detect-secrets:PrivateKeyDetector"),
     ),
     _token("private-key-base64", "DT-S017", "Base64-encoded private key",
-           _START + r"(LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2})(?![A-Za-z0-9+/=])", (),
+           r"(LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2})(?![A-Za-z0-9+/=])", (),
            literals=("LS0tLS1CRUdJTi",), min_entropy=4.0, validate=_base64_private_key),
     _token("basic-auth-url", "DT-S018", "Password in a URL",
-           r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:@/?#'\"`<>]{0,128}:"
-           r"([^\s@/?#'\"`<>]{1,256})@(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9_.-]+)",
-           ("://",), min_entropy=1.5, validate=_url_password_ok, priority=1,
+           r"://[^\s:@/?#'\"`<>]{0,128}:([^\s@/?#'\"`<>]{1,256})@(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9_.-]+)",
+           ("://",), min_entropy=1.5, validate=_url_password_ok, priority=1, boundary=False,
            aliases=("detect-secrets:BasicAuthDetector",)),
     _token("openai-api-key", "DT-S020", "OpenAI API key",
-           _START + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,80}T3BlbkFJ[A-Za-z0-9_-]{20,80})"
+           r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20,80}T3BlbkFJ[A-Za-z0-9_-]{20,80})"
            + _END_DASH, (), literals=("T3BlbkFJ",), body_from=3,
            aliases=("gitleaks:openai-api-key", "detect-secrets:OpenAIDetector")),
     _token("anthropic-api-key", "DT-S021", "Anthropic API key",
-           _START + r"(sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120})" + _END_DASH, ("sk-ant-",),
+           r"(sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120})" + _END_DASH, ("sk-ant-",),
            body_from=14),
     _token("digitalocean-token", "DT-S022", "DigitalOcean token",
-           _START + r"(do[opr]_v1_[a-f0-9]{64})" + _END, ("_v1_",), body_from=7,
+           r"(do[opr]_v1_[a-f0-9]{64})" + _END, ("_v1_",), body_from=7,
            aliases=("gitleaks:digitalocean-pat", "gitleaks:digitalocean-access-token",
                     "gitleaks:digitalocean-refresh-token")),
     _token("vault-token", "DT-S023", "HashiCorp Vault token",
-           _START + r"(hv[sb]\.[A-Za-z0-9_-]{90,300})" + _END_DASH, ("hvs.", "hvb."), body_from=4,
+           r"(hv[sb]\.[A-Za-z0-9_-]{90,300})" + _END_DASH, ("hvs.", "hvb."), body_from=4,
            aliases=("gitleaks:vault-service-token", "gitleaks:vault-batch-token")),
     _token("huggingface-access-token", "DT-S024", "Hugging Face access token",
-           _START + r"(hf_[A-Za-z0-9]{34})" + _END, ("hf_",), body_from=3,
+           r"(hf_[A-Za-z0-9]{34})" + _END, ("hf_",), body_from=3,
            aliases=("gitleaks:huggingface-access-token",)),
     _token("docker-config-auth", "DT-S025", "Registry credentials in a Docker config",
            r"\"auth\"[ \t]*:[ \t]*\"([A-Za-z0-9+/]{8,}={0,2})\"", ('"auth"',), min_entropy=2.5,

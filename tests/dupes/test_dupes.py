@@ -181,7 +181,8 @@ def test_gitlab_template_proposal_resolves_to_the_same_jobs(make_repo):
     apply_proposal(root, propose_abstraction(cluster, index))
     doc = compose_documents((root / ".gitlab-ci.yml").read_text())[0][0]
     template = to_python(get(doc, ".test-api-base"))
-    assert template["image"] == "python:3.12" and template["before_script"] == ["pip install -r requirements.txt"]
+    assert template["image"] == "python:3.12"
+    assert template["before_script"] == ["pip install -r requirements.txt"]
     for job, target in (("test-api", "api"), ("test-worker", "worker")):
         body = to_python(get(doc, job))
         assert body == {"extends": ".test-api-base", "script": [f"pytest {target}"]}

@@ -96,7 +96,8 @@ def docker_archive(path: Path, layers: list[bytes], history: list[str] | None = 
             _add(tar, f"{layer_id}/VERSION", b"1.0")
             _add(tar, f"{layer_id}/layer.tar", data)
         _add(tar, config_name, config)
-        manifest = [{"Config": config_name, "RepoTags": ["hand:made"], "Layers": [f"{i}/layer.tar" for i in ids]}]
+        layer_paths = [f"{i}/layer.tar" for i in ids]
+        manifest = [{"Config": config_name, "RepoTags": ["hand:made"], "Layers": layer_paths}]
         _add(tar, "manifest.json", json.dumps(manifest).encode())
     return path
 

@@ -77,7 +77,7 @@ def build(tag: str, dockerfile: str, context: Path, files: dict[str, bytes] | No
 WASTE_DOCKERFILE = f"""FROM {BASE_IMAGE}
 RUN mkdir -p /data && dd if=/dev/zero of=/data/big bs=1000 count=50
 RUN rm /data/big
-RUN mkdir /cache && dd if=/dev/zero of=/cache/a bs=1000 count=20 && dd if=/dev/zero of=/cache/b bs=1000 count=10
+RUN mkdir /cache && dd if=/dev/zero of=/cache/a bs=1000 count=20 && head -c 10000 /dev/zero >/cache/b
 RUN rm -rf /cache && mkdir /cache
 COPY app.bin /app/app.bin
 RUN chmod 600 /app/app.bin

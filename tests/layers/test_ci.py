@@ -106,7 +106,7 @@ def test_text_report_and_missing_engine(archive: Path, tmp_path: Path) -> None:
     text = subprocess.run([sys.executable, "-m", "tui.cli", "layers", str(archive)], cwd=root, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert text.returncode == 0, text.stderr
-    assert "Efficiency 90.10%" in text.stdout and "/junk  deleted" in text.stdout
+    assert "Efficiency 90.01%" in text.stdout and "/junk  deleted" in text.stdout
     image = subprocess.run([sys.executable, "-m", "tui.cli", "layers", "some/image:1"], cwd=root, env=env,
                            capture_output=True, text=True, timeout=120, check=False)
     assert image.returncode == 2

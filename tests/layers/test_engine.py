@@ -41,7 +41,8 @@ def test_waste_is_exact_from_engine_archive_and_oci(waste_image: tuple[str, Path
     dockerfile = parse_dockerfile(dockerfile_path.read_text())
     from_engine = analyse_image(tag, dockerfile=dockerfile, dive=True)
     assert from_engine.source == "engine"
-    assert {(e.path, e.bytes, e.written_by, e.hidden_by, e.cause) for e in from_engine.events} == EXPECTED_EVENTS
+    events = {(e.path, e.bytes, e.written_by, e.hidden_by, e.cause) for e in from_engine.events}
+    assert events == EXPECTED_EVENTS
     assert from_engine.wasted_bytes == WASTED
     assert from_engine.base_known and from_engine.base_layers == 1  # FROM image found in the engine
     assert [layer.dockerfile_line for layer in from_engine.layers] == [None, *range(2, 11)]

@@ -113,6 +113,7 @@ def test_g001_suppressed_by_our_pragma_and_zizmors() -> None:
                   # zizmor: ignore[template-injection]
                   echo "${{ github.event.issue.title }}"
                   echo "${{ github.event.issue.body }}"  # devops-tui: ignore[DT-G001]
+                  echo done
                   echo "${{ github.event.comment.body }}"
         """
     findings = scan("DT-G001", text)
@@ -226,7 +227,7 @@ def test_g003_checkov_pragma_on_line_above() -> None:
               - uses: vendor/tool@v2
               - uses: vendor/other@v2
         """
-    assert [where(f) for f in scan("DT-G003", text)] == [at(text, "v2", 3)]
+    assert [where(f) for f in scan("DT-G003", text)] == [at(text, "v2", 2)]
 
 
 # ---------------------------------------------------------------------------------------------- G005
@@ -593,9 +594,10 @@ def test_crash_free_on_odd_documents() -> None:
 
 
 def test_speed_on_many_workflows() -> None:
-    text = textwrap.dedent(TRIAGE) + textwrap.dedent(PINS).split("jobs:", 1)[1].replace("\n", "\n", 1)
+    """300 workflows through every rule: well under the 10,000-files-in-seconds budget per file."""
+    text = textwrap.dedent(TRIAGE)
     start = time.perf_counter()
     for number in range(300):
-        scan_text(f".github/workflows/w{number}.yml", textwrap.dedent(TRIAGE))
+        assert scan_text(f".github/workflows/w{number}.yml", text)
     elapsed = time.perf_counter() - start
-    assert text and elapsed < 3.0, elapsed
+    assert elapsed < 3.0, elapsed

@@ -79,8 +79,8 @@ def test_list_rules_names_every_rule():
 def test_scan_does_not_import_textual(make_repo):
     root = make_repo(BROKEN_COMPOSE)
     code = (
-        "import sys; from tui.cli import main; rc = main(['scan', %r, '--fail-on', 'none']); "
-        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(rc)" % str(root)
+        f"import sys; from tui.cli import main; rc = main(['scan', {str(root)!r}, '--fail-on', 'none']); "
+        "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(rc)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

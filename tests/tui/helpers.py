@@ -14,7 +14,8 @@ SAMPLE_FILES: dict[str, str] = {
     ".github/workflows/ci.yml": "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
     "      - uses: actions/checkout@v4\n      - run: make test\n",
     ".gitlab-ci.yml": "stages: [test]\ntest:\n  script: make test\n",
-    "k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n",
+    "k8s/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n"
+    "spec:\n  replicas: 2\n",
     ".env": "DATABASE_URL=postgres://app:hunter2@db/app\n# local only\nDEBUG=true\n",
     "scripts/deploy.sh": "#!/bin/sh\nset -eu\necho deploying \"$1\"\n",
     "README.md": "# sample\n",

@@ -49,7 +49,8 @@ class TestMainScreen:
         self, snap_compare: SnapCompare, make_folder: Callable[[dict[str, str]], Path]
     ) -> None:
         """Header and status say 'not a git repository'; no git badges."""
-        app = DevopsApp(make_folder({"Dockerfile": "FROM alpine:3.19\n", "deploy.sh": "#!/bin/sh\necho hi\n"}))
+        files = {"Dockerfile": "FROM alpine:3.19\n", "deploy.sh": "#!/bin/sh\necho hi\n"}
+        app = DevopsApp(make_folder(files))
         assert snap_compare(app, terminal_size=(100, 24), run_before=ready)
 
     def test_narrow_80x24(self, snap_compare: SnapCompare, make_repo: MakeRepo) -> None:
@@ -62,7 +63,8 @@ class TestMainScreen:
 
     def test_tree_hidden(self, snap_compare: SnapCompare, make_repo: MakeRepo) -> None:
         """`t` gives the file view the full width."""
-        assert snap_compare(sample(make_repo), terminal_size=(80, 24), press=["t"], run_before=open_dockerfile)
+        app = sample(make_repo)
+        assert snap_compare(app, terminal_size=(80, 24), press=["t"], run_before=open_dockerfile)
 
 
 class TestHelpScreen:

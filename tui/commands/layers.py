@@ -26,7 +26,7 @@ EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", help="local image name or id, a `docker save` archive, or an OCI layout dir")
+    parser.add_argument("target", help="local image name or id, a `docker save` archive or an OCI layout dir")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--ci", action="store_true", help="gate on .dive-ci rules (also when CI=true)")
     parser.add_argument("--ci-config", metavar="FILE", help="dive-style rules file (default: ./.dive-ci)")
@@ -110,7 +110,8 @@ def render_text(report: LayerReport, metrics: str = "ours", top: int = 10) -> st
         tag = "(base) " if layer.is_base else ""
         lines.append(
             f"{layer.index:>3}  {format_bytes(layer.content_bytes):>9}  {layer.files_added:>6} "
-            f"{layer.files_modified:>5} {layer.files_removed:>5}  {format_bytes(layer.obsolete_later_bytes):>12}"
+            f"{layer.files_modified:>5} {layer.files_removed:>5}  "
+            f"{format_bytes(layer.obsolete_later_bytes):>12}"
             f"  {tag}{where}{_clean(layer.instruction or '(unknown)', 70)}"
         )
     lines += [
@@ -136,7 +137,8 @@ def render_text(report: LayerReport, metrics: str = "ours", top: int = 10) -> st
     if report.duplicates:
         lines += ["", "Duplicate files (same content at different paths):"]
         for dup in report.duplicates[:top]:
-            lines.append(f"  {format_bytes(dup.wasted_bytes):>9}  {', '.join(_clean(p) for p in dup.paths[:4])}")
+            paths = ", ".join(_clean(p) for p in dup.paths[:4])
+            lines.append(f"  {format_bytes(dup.wasted_bytes):>9}  {paths}")
     if report.hints:
         lines += ["", "Hints:"]
         for hint in report.hints:

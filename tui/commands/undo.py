@@ -28,7 +28,8 @@ def _list(root: Path) -> int:
         return EXIT_OK
     for entry in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created))
-        files = ", ".join(f.path for f in entry.files)
+        paths = [f.path for f in entry.files]
+        files = ", ".join(paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
         print(f"{when}  {entry.state:<8}  {entry.title}  [{entry.producer}]  {files}")
     return EXIT_OK
 

@@ -7,8 +7,8 @@ it. The text is markup, kept short so it fits 80 columns.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Label, ProgressBar
 
 

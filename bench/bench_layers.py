@@ -1,0 +1,228 @@
+"""Benchmark layer analysis against its physical floors.
+
+Builds (once; cached by tag) an image of about `--size` MB holding about 60,000 files per 750 MB: a big
+file deleted in a later layer, tens of thousands of small files, the same files chmod-ed (a copy-up
+of every one) and a large payload. Content comes from busybox in the build, so nothing is pulled.
+Then it times, best of `--repeat` warm runs:
+
+- from a `docker save` archive on disk: our analysis vs the floor of reading every tar header once
+  (outer and inner tars, data skipped by seeking: the least any analysis must do), with the stdlib
+  `tarfile` walk and a raw read of every byte shown for context;
+- from the engine: our streaming analysis vs `docker save IMAGE > /dev/null`;
+- peak memory (ru_maxrss of a fresh process, minus its size after imports) per million tar entries.
+
+Run: `python bench/bench_layers.py` (needs a Docker engine: scripts/start-dockerd.sh), or
+`--size 100` for a quick run. Targets: ≤ 1.2× both floors, < 300 MB per million entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.layers.content import normalise  # noqa: E402
+from core.layers.streams import FileStream, PrefixedStream, compression_of, decompressed  # noqa: E402
+from core.layers.tarstream import REGULAR, TarReader  # noqa: E402
+
+BASE = "dtui-bench-base:1"
+
+
+def sh(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> None:
+    subprocess.run(args, input=stdin, check=True, env={**os.environ, **(env or {})},
+                   stdout=subprocess.DEVNULL)
+
+
+def have_image(tag: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure_base() -> None:
+    if have_image(BASE):
+        return
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "rootfs"
+        for sub in ("bin", "etc", "tmp"):
+            (root / sub).mkdir(parents=True)
+        shutil.copy2(busybox, root / "bin" / "busybox")
+        for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True).stdout.split():
+            if applet != "busybox":
+                (root / "bin" / applet).symlink_to("busybox")
+        data = subprocess.run(["tar", "-C", str(root), "-c", "."], capture_output=True, check=True).stdout
+    sh("docker", "import", "-", BASE, stdin=data)
+
+
+def build_image(size_mb: int) -> str:
+    """The benchmark image for `size_mb`; built once, reused while the tag exists."""
+    tag = f"dtui-bench-layers:{size_mb}"
+    if have_image(tag):
+        return tag
+    ensure_base()
+    scale = size_mb / 750
+    dirs = max(1, round(60 * scale))  # 1,000 files of 2,000 bytes per directory
+    big = max(1, round(250 * scale))
+    payload = max(1, round(260 * scale))
+    dockerfile = f"""FROM {BASE}
+RUN dd if=/dev/urandom of=/big.bin bs=1M count={big} 2>/dev/null
+RUN rm /big.bin
+RUN mkdir /many && cd /many && i=0 && while [ $i -lt {dirs} ]; do mkdir d$i && \\
+    dd if=/dev/urandom bs=2000 count=1000 2>/dev/null | split -b 2000 -a 3 - d$i/f && i=$((i+1)); done
+RUN chmod -R 600 /many
+RUN dd if=/dev/urandom of=/payload.bin bs=1M count={payload} 2>/dev/null
+"""
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text(dockerfile)
+        sh("docker", "build", "--network", "none", "-q", "-t", tag, context, env={"DOCKER_BUILDKIT": "0"})
+    return tag
+
+
+def best(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def header_floor(archive: Path) -> int:
+    """Read every tar header once (outer and each layer), skipping data by seeking; count entries."""
+    count = 0
+    with archive.open("rb") as handle:
+        outer = TarReader(FileStream(handle), "archive")
+        while (entry := outer.next()) is not None:
+            name = normalise(entry.name)
+            if entry.kind == REGULAR and (name.endswith("/layer.tar") or name.startswith("blobs/")):
+                head = outer.read(min(entry.size, 512))
+                if head[:1] == b"{":
+                    continue
+
+                class Member:
+                    def read(self, n: int) -> bytes:
+                        return outer.read(n)
+
+                    def skip(self, n: int) -> None:
+                        outer.skip(n)
+
+                inner = TarReader(decompressed(PrefixedStream(head, Member()), compression_of(head)), name)
+                while inner.next() is not None:
+                    count += 1
+    return count
+
+
+def tarfile_floor(archive: Path) -> int:
+    """The same walk with the standard library's tarfile (random access), for context."""
+    count = 0
+    with tarfile.open(archive) as outer:
+        for member in outer:
+            if member.isfile() and (member.name.endswith("/layer.tar") or member.name.startswith("blobs/")):
+                handle = outer.extractfile(member)
+                assert handle is not None
+                try:
+                    with tarfile.open(fileobj=handle) as inner:
+                        count += sum(1 for _ in inner)
+                except tarfile.ReadError:
+                    pass
+    return count
+
+
+def raw_read(archive: Path) -> int:
+    total = 0
+    with archive.open("rb", buffering=0) as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+    return total
+
+
+def docker_save_to_null(tag: str) -> None:
+    subprocess.run(["docker", "save", tag], stdout=subprocess.DEVNULL, check=True)
+
+
+MEMORY_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from core.layers.analysis import analyse_image
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+report = analyse_image({target!r})
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+entries = sum(layer.entries for layer in report.layers)
+print(json.dumps({{"before_kb": before, "after_kb": after, "entries": entries}}))
+"""
+
+
+def measure_memory(target: str) -> dict[str, float]:
+    code = MEMORY_CHILD.format(root=str(ROOT), target=target)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    grown_mb = (data["after_kb"] - data["before_kb"]) / 1024
+    return {"entries": data["entries"], "grown_mb": grown_mb,
+            "mb_per_million": grown_mb / data["entries"] * 1e6 if data["entries"] else 0.0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=750, help="image size in MB (default 750)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement; best is kept")
+    parser.add_argument("--keep", action="store_true", help="keep the saved archive in /tmp")
+    args = parser.parse_args()
+    from core.layers.analysis import analyse_image
+    from core.layers.engine import engine_available
+
+    if not engine_available():
+        print("no Docker engine: run scripts/start-dockerd.sh (as root) first", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    tag = build_image(args.size)
+    print(f"image {tag} ready in {time.perf_counter() - started:.1f} s")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-layers-"))
+    archive = workdir / "image.tar"
+    subprocess.run(["docker", "save", "-o", str(archive), tag], check=True)
+    size = archive.stat().st_size
+    report = analyse_image(str(archive))
+    entries = sum(layer.entries for layer in report.layers)
+    print(f"archive {size / 1e6:.0f} MB, {len(report.layers)} layers, {entries} tar entries, "
+          f"content {report.content_bytes / 1e6:.0f} MB, wasted {report.wasted_bytes / 1e6:.0f} MB, "
+          f"efficiency {report.efficiency:.2%}, {len(report.events)} waste events")
+
+    header_floor(archive)  # warm the page cache
+    t_raw = best(args.repeat, lambda: raw_read(archive))
+    t_floor = best(args.repeat, lambda: header_floor(archive))
+    t_tarfile = best(args.repeat, lambda: tarfile_floor(archive))
+    t_ours = best(args.repeat, lambda: analyse_image(str(archive)))
+    print("\nfrom the saved archive (warm cache):")
+    print(f"  raw read of every byte      {t_raw:7.3f} s  ({size / t_raw / 1e9:.2f} GB/s)")
+    print(f"  tarfile header walk         {t_tarfile:7.3f} s")
+    print(f"  floor: every header once    {t_floor:7.3f} s")
+    print(f"  ours: full analysis         {t_ours:7.3f} s  -> {t_ours / t_floor:.2f}x the floor (target <= 1.2x)")
+
+    t_save = best(args.repeat, lambda: docker_save_to_null(tag))
+    t_engine = best(args.repeat, lambda: analyse_image(tag))
+    print("\nfrom the engine:")
+    print(f"  docker save > /dev/null     {t_save:7.3f} s")
+    print(f"  ours: streamed analysis     {t_engine:7.3f} s  -> {t_engine / t_save:.2f}x (target <= 1.2x)")
+
+    memory = measure_memory(str(archive))
+    print("\nmemory (fresh process, archive):")
+    print(f"  peak growth {memory['grown_mb']:.1f} MB for {memory['entries']:.0f} entries -> "
+          f"{memory['mb_per_million']:.0f} MB per million entries (target < 300)")
+    if args.keep:
+        print(f"\narchive kept at {archive}")
+    else:
+        shutil.rmtree(workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
