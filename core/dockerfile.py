@@ -172,7 +172,7 @@ def parse_dockerfile(text: str) -> Dockerfile:
             pieces.append(body)
             index += 1
             break
-        logical = " ".join(p.strip() if i else p.lstrip() for i, p in enumerate(pieces)).strip()
+        logical = " ".join(p.strip() for p in pieces).strip()
         end = index  # exclusive 0-based == inclusive 1-based end line
         keyword, _, rest = logical.partition(" ")
         if not keyword.replace("_", "").isalpha():

@@ -122,6 +122,7 @@ class ParseCache:
         """The last parse of this exact content at this path, whatever kind it had then.
 
         Discovery uses it before classifying YAML by content, so an unchanged file is not composed again.
+        It does not count as a hit: the `get` that follows with the final kind does.
         """
         with self._lock:
             kind = self._kinds.get((sha256, path))
@@ -130,7 +131,6 @@ class ParseCache:
             parsed = self._items.get((sha256, kind, path))
             if parsed is not None:
                 self._items.move_to_end((sha256, kind, path))
-                self.hits += 1
             return parsed
 
     def put(self, parsed: ParsedFile) -> None:

@@ -9,6 +9,7 @@ Round-trip editing (ruamel.yaml) lives with the patch engine, not here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,6 +133,9 @@ def keys(node: Node | None) -> list[str]:
 _BOOL_TRUE = frozenset({"true", "True", "TRUE"})
 _BOOL_FALSE = frozenset({"false", "False", "FALSE"})
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+#: YAML 1.2 core-schema numbers (Python's own int()/float() accept more: "1_0", "nan", "infinity").
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 
 
 def to_python(node: Node | None, _depth: int = 0) -> Any:
@@ -143,7 +147,7 @@ def to_python(node: Node | None, _depth: int = 0) -> Any:
     if isinstance(node, SequenceNode):
         return [to_python(v, _depth + 1) for v in node.value]
     value = node.value
-    if node.style is not None and node.style in "'\"|>":
+    if node.style:  # quoted or block: always a string (libyaml gives plain scalars the style '')
         return value
     if value in _NULLS:
         return None
@@ -151,14 +155,12 @@ def to_python(node: Node | None, _depth: int = 0) -> Any:
         return True
     if value in _BOOL_FALSE:
         return False
-    try:
-        return int(value, 0) if value.lstrip("-+")[:2] in ("0x", "0o") else int(value)
-    except ValueError:
-        pass
-    try:
-        return float(value)
-    except ValueError:
-        return value
+    if _INT.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0x", "0o") else int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
+                     .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+    return value
 
 
 def last_line(node: Node) -> int:

@@ -56,9 +56,8 @@ def test_wheel_has_demo_repository(wheel_names: set[str]) -> None:
     demo = ROOT / "core" / "demo" / "repo"
     if not demo.is_dir():
         pytest.skip("core/demo/repo does not exist yet")
-    files = {
-        p.relative_to(ROOT).as_posix() for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    }
+    found = [p for p in demo.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files = {p.relative_to(ROOT).as_posix() for p in found}
     assert files, "core/demo/repo is empty"
     missing = sorted(files - wheel_names)
     assert not missing, f"demo files missing from the wheel: {missing[:20]}"

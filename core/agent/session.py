@@ -35,7 +35,7 @@ from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools, tool_definitions
 from prompts import load
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 

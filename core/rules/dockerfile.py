@@ -669,7 +669,7 @@ _UNSIGNED_FLAGS = {
     "rpm": ("--nosignature", "--nodigest", "--noverify", "--nofiledigest"),
 }
 _UNSIGNED_CONFIG = re.compile(
-    r"(?:^|[\s.:])(?:gpgcheck\s*=\s*(?:0|false|no)\b|trusted=yes\b|"
+    r"(?:^|[\s.:\[])(?:gpgcheck\s*=\s*(?:0|false|no)\b|trusted=yes\b|"
     r"APT::Get::AllowUnauthenticated\s*=?\s*['\"]?(?:true|1|yes)\b|"
     r"Acquire::AllowInsecureRepositories\s*=?\s*['\"]?(?:true|1|yes)\b)",
     re.IGNORECASE,

@@ -144,7 +144,7 @@ def _uses_nodes(wf: Workflow) -> Iterator[ScalarNode]:
         if step.uses is not None:
             yield step.uses
     for job in wf.jobs:
-        uses = get(job.node, "uses")  # a reusable workflow
+        uses = job.get("uses")  # a reusable workflow
         if isinstance(uses, ScalarNode):
             yield uses
 
@@ -274,7 +274,7 @@ def missing_permissions(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         return
     jobs_key = get_key(wf.doc, "jobs")
     for job in wf.jobs:
-        if get(job.node, "permissions") is None:
+        if job.get("permissions") is None:
             yield Hit(node_position(job.key),
                       f"job `{job.id}` sets no permissions and the workflow has none, so its token gets "
                       "the repository default (often write access to everything)",
@@ -299,7 +299,7 @@ def write_all(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     if wf is None:
         return
     places: list[tuple[str, Node | None]] = [("the workflow", get(wf.doc, "permissions"))]
-    places += [(f"job `{j.id}`", get(j.node, "permissions")) for j in wf.jobs]
+    places += [(f"job `{j.id}`", j.get("permissions")) for j in wf.jobs]
     for where, node in places:
         if isinstance(node, ScalarNode) and node.value.strip().lower() == "write-all":
             yield Hit(node_position(node), f"{where} grants write-all token permissions",
@@ -468,9 +468,9 @@ def secrets_inherit(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     if wf is None:
         return
     for job in wf.jobs:
-        node = get(job.node, "secrets")
+        node = job.get("secrets")
         if isinstance(node, ScalarNode) and node.value.strip() == "inherit":
-            called = scalar(get(job.node, "uses")) or "the called workflow"
+            called = scalar(job.get("uses")) or "the called workflow"
             yield Hit(node_position(node), f"job `{job.id}` passes every secret to {called}",
                       anchor=f"inherit:{job.id}")
 
@@ -478,10 +478,10 @@ def secrets_inherit(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 def _containers(wf: Workflow) -> Iterator[tuple[str, Node]]:
     """(description, container-or-service mapping/string) for every job."""
     for job in wf.jobs:
-        container = get(job.node, "container")
+        container = job.get("container")
         if container is not None:
             yield f"job `{job.id}` container", container
-        for key, service in items(get(job.node, "services")):
+        for key, service in items(job.get("services")):
             yield f"service `{key.value}` of job `{job.id}`", service
 
 

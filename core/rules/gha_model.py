@@ -69,6 +69,14 @@ def secret_context(inner: str) -> str | None:
     return match.group(0) if match else None
 
 
+def fields(node: Node | None) -> dict[str, Node]:
+    """A mapping's keys and values in one pass (merges resolved, the first of duplicate keys wins)."""
+    out: dict[str, Node] = {}
+    for key, value in items(node):
+        out.setdefault(key.value, value)
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One step: the node, its `uses`/`run`/`with`/`env` values and the env names it sees."""
@@ -83,15 +91,12 @@ class Step:
     tainted_env: dict[str, str]
     #: env names set from `${{ secrets.* }}`
     secret_env: frozenset[str]
-
-    @property
-    def uses_name(self) -> str:
-        """`actions/checkout` for `actions/checkout@v4`; '' for run steps."""
-        text = scalar(self.uses) or ""
-        return text.split("@", 1)[0].lower()
+    #: `actions/checkout` for `actions/checkout@v4`; '' for run steps
+    uses_name: str = ""
+    inputs: dict[str, Node] = field(default_factory=dict)
 
     def with_value(self, key: str) -> ScalarNode | None:
-        node = get(self.with_, key)
+        node = self.inputs.get(key)
         return node if isinstance(node, ScalarNode) else None
 
 
@@ -101,6 +106,10 @@ class Job:
     key: ScalarNode
     node: MappingNode
     steps: tuple[Step, ...]
+    keys: dict[str, Node] = field(default_factory=dict)
+
+    def get(self, key: str) -> Node | None:
+        return self.keys.get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,20 +177,26 @@ def _steps(steps_node: Node | None, job: str | None, tainted: dict[str, str],
     for node in seq(steps_node):
         if not isinstance(node, MappingNode):
             continue
-        env = get(node, "env")
-        step_tainted, step_secret = dict(tainted), set(secret)
-        _env_taint(env, step_tainted, step_secret)
-        uses, run = get(node, "uses"), get(node, "run")
+        keys = fields(node)
+        env = keys.get("env")
+        step_tainted, step_secret = tainted, secret
+        if env is not None:
+            step_tainted, step_secret = dict(tainted), set(secret)
+            _env_taint(env, step_tainted, step_secret)
+        uses, run, with_ = keys.get("uses"), keys.get("run"), keys.get("with")
+        uses = uses if isinstance(uses, ScalarNode) else None
         out.append(
             Step(
                 node=node,
                 job=job,
-                uses=uses if isinstance(uses, ScalarNode) else None,
+                uses=uses,
                 run=run if isinstance(run, ScalarNode) else None,
-                with_=get(node, "with"),
+                with_=with_,
                 env=env,
                 tainted_env=step_tainted,
                 secret_env=frozenset(step_secret),
+                uses_name=str(uses.value).split("@", 1)[0].lower() if uses is not None else "",
+                inputs=fields(with_) if with_ is not None else {},
             )
         )
     return tuple(out)
@@ -204,9 +219,10 @@ def _build(parsed: ParsedFile) -> Workflow | None:
     for key, node in items(get(doc, "jobs")):
         if not isinstance(node, MappingNode):
             continue
+        keys = fields(node)
         tainted, secret = dict(top_tainted), set(top_secret)
-        _env_taint(get(node, "env"), tainted, secret)
-        jobs.append(Job(key.value, key, node, _steps(get(node, "steps"), key.value, tainted, secret)))
+        _env_taint(keys.get("env"), tainted, secret)
+        jobs.append(Job(key.value, key, node, _steps(keys.get("steps"), key.value, tainted, secret), keys))
     all_steps = tuple(s for j in jobs for s in j.steps)
     return Workflow(doc, False, triggers, tuple(jobs), all_steps, source, _typed_inputs(triggers))
 
@@ -227,10 +243,10 @@ def env_nodes(wf: Workflow) -> Iterator[Node]:
     """Every `env:` mapping in the file: workflow, job, container, service and step level."""
     yield from (n for n in (get(wf.doc, "env"),) if n is not None)
     for job in wf.jobs:
-        for node in (get(job.node, "env"), get(get(job.node, "container"), "env")):
+        for node in (job.get("env"), get(job.get("container"), "env")):
             if node is not None:
                 yield node
-        for _, service in items(get(job.node, "services")):
+        for _, service in items(job.get("services")):
             env = get(service, "env")
             if env is not None:
                 yield env

@@ -62,8 +62,15 @@ class SourceMap:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self._line_starts: list[int] | None = None
         self._aligned: dict[int, tuple[int, list[int]]] = {}
+
+    @property
+    def _starts(self) -> list[int]:
+        """Line start indexes, computed on the first finding (most files have none)."""
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+        return self._line_starts
 
     def point(self, index: int) -> tuple[int, int]:
         """1-based (line, column) of a character index."""
@@ -92,11 +99,41 @@ class SourceMap:
         self._aligned[id(node)] = result
         return result
 
+    def _direct(self, node: ScalarNode, offset: int) -> int | None:
+        """The character index of value[offset] without aligning, for the common scalar shapes."""
+        begin = node.start_mark.index
+        value = str(node.value)
+        if not node.style and node.start_mark.line == node.end_mark.line:
+            return begin + offset  # a one-line plain scalar is written exactly as its value
+        if node.style != "|":
+            return None
+        header_end = self.text.find("\n", begin, node.end_mark.index)
+        if header_end < 0:
+            return None
+        line_no = value.count("\n", 0, offset)
+        line_start = value.rfind("\n", 0, offset) + 1
+        first = node.start_mark.line + 1  # 0-based line of the first content line
+        content = self._starts[first] if first < len(self._starts) else len(self.text)
+        indent = content
+        while indent < len(self.text) and self.text[indent] == " ":
+            indent += 1
+        if indent >= len(self.text) or self.text[indent] in "\r\n":
+            return None  # a blank first line does not show the block's indentation
+        indent -= content
+        line_index = first + line_no
+        if line_index >= len(self._starts):
+            return None
+        return self._starts[line_index] + indent + offset - line_start
+
     def span(self, node: Node, start: int, end: int) -> Position:
         """Where `node.value[start:end]` is written; a non-scalar gives the node's own range."""
         if not isinstance(node, ScalarNode) or not node.value:
             return node_position(node)
-        base, offsets = self._raw_offsets(node)
-        start = max(0, min(start, len(offsets) - 1))
-        last = max(start, min(end - 1, len(offsets) - 1))
-        return self.between(base + offsets[start], base + offsets[last] + 1)
+        length = len(str(node.value))
+        start = max(0, min(start, length - 1))
+        last = max(start, min(end - 1, length - 1))
+        first_index, last_index = self._direct(node, start), self._direct(node, last)
+        if first_index is None or last_index is None:
+            base, offsets = self._raw_offsets(node)
+            first_index, last_index = base + offsets[start], base + offsets[last]
+        return self.between(first_index, last_index + 1)

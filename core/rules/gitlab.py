@@ -19,7 +19,7 @@ from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
 from core.rules.base import Hit, ScanContext, rule
-from core.rules.gha_model import image_pin_problem
+from core.rules.gha_model import fields, image_pin_problem
 from core.rules.gha_text import SourceMap
 from core.rules.shell_words import SHELLS, Command, Word, pipelines, program, split_commands, unwrap
 from core.secrets.keywords import looks_like_secret_assignment
@@ -59,6 +59,10 @@ class JobLike:
     name: str
     node: MappingNode
     is_job: bool
+    keys: dict[str, Node]
+
+    def get(self, key: str) -> Node | None:
+        return self.keys.get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +93,14 @@ def pipeline_of(parsed: ParsedFile) -> Pipeline | None:
     doc = _config_doc(parsed)
     if doc is None:
         return None
-    parts = [JobLike("(top level)", doc, False)]
+    parts = [JobLike("(top level)", doc, False, fields(doc))]
     for key, value in items(doc):
         if not isinstance(value, MappingNode):
             continue
         if key.value == "default":
-            parts.append(JobLike("default", value, False))
+            parts.append(JobLike("default", value, False, fields(value)))
         elif key.value not in _KEYWORDS:
-            parts.append(JobLike(key.value, value, not key.value.startswith(".")))
+            parts.append(JobLike(key.value, value, not key.value.startswith("."), fields(value)))
     return Pipeline(doc, tuple(parts), SourceMap(parsed.text))
 
 
@@ -118,18 +122,18 @@ def _script_lines(pipeline: Pipeline) -> Iterator[tuple[JobLike, ScalarNode]]:
     seen: set[int] = set()
     for part in pipeline.parts:
         for key in _SCRIPT_KEYS:
-            for line in _flatten(get(part.node, key)):
+            for line in _flatten(part.get(key)):
                 if id(line) not in seen:
                     seen.add(id(line))
                     yield part, line
 
 
 def _image_nodes(part: JobLike) -> Iterator[tuple[str, ScalarNode]]:
-    image = get(part.node, "image")
+    image = part.get("image")
     name = get(image, "name") if isinstance(image, MappingNode) else image
     if isinstance(name, ScalarNode):
         yield "image", name
-    services = get(part.node, "services")
+    services = part.get("services")
     for service in services.value if isinstance(services, SequenceNode) else []:
         name = get(service, "name") if isinstance(service, MappingNode) else service
         if isinstance(name, ScalarNode):
@@ -303,19 +307,31 @@ def _user_variables(pipeline: Pipeline) -> frozenset[str]:
     """The predefined user-controlled variables plus variables defined from them in `variables:`."""
     names = set(_USER_VARIABLES)
     for part in pipeline.parts:
-        for key, value in items(get(part.node, "variables")):
+        for key, value in items(part.get("variables")):
             text = scalar(get(value, "value") if isinstance(value, MappingNode) else value) or ""
             if any(m.group(1) in _USER_VARIABLES for m in _VAR_IN_VALUE.finditer(text)):
                 names.add(key.value)
     return frozenset(names)
 
 
-def _script_uses(pipeline: Pipeline) -> Iterator[tuple[JobLike, ScalarNode, _Use]]:
+@lru_cache(maxsize=4)
+def _script_uses(parsed: ParsedFile) -> tuple[tuple[ScalarNode, _Use], ...]:
+    """User-controlled variables in every script line, lexed once for DT-L003 and DT-L004."""
+    pipeline = _model(parsed)
+    if pipeline is None:
+        return ()
     names = _user_variables(pipeline)
-    for part, line in _script_lines(pipeline):
-        if "$" in line.value:
-            for use in _uses(line.value, names):
-                yield part, line, use
+    defined = names - _USER_VARIABLES
+
+    def worth_lexing(text: str) -> bool:
+        return "$" in text and ("CI_" in text or any(name in text for name in defined))
+
+    return tuple(
+        (line, use)
+        for _, line in _script_lines(pipeline)
+        if worth_lexing(line.value)
+        for use in _uses(line.value, names)
+    )
 
 
 @rule(
@@ -335,7 +351,7 @@ def ci_variable_injection(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]
     pipeline = _model(parsed)
     if pipeline is None:
         return
-    for _, line, use in _script_uses(pipeline):
+    for line, use in _script_uses(parsed):
         if use.as_code:
             yield Hit(pipeline.source.span(line, use.ref.start, use.ref.end),
                       f"${use.ref.name} is user-controlled and {use.as_code}",
@@ -358,7 +374,7 @@ def unquoted_ci_text(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     if pipeline is None:
         return
     refs_only = REF_VARIABLES
-    for _, line, use in _script_uses(pipeline):
+    for line, use in _script_uses(parsed):
         if not use.as_code and not use.ref.double_quoted and use.ref.name not in refs_only:
             yield Hit(pipeline.source.span(line, use.ref.start, use.ref.end),
                       f"${use.ref.name} is unquoted: the shell splits and glob-expands its text",
@@ -392,7 +408,7 @@ def secret_variable(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         return
     seen: set[int] = set()
     for part in pipeline.parts:
-        for key, value in _variables(get(part.node, "variables")):
+        for key, value in _variables(part.get("variables")):
             if id(value) in seen or not looks_like_secret_assignment(key.value, value.value):
                 continue
             seen.add(id(value))
@@ -402,7 +418,7 @@ def secret_variable(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 
 
 def _extends(part: JobLike) -> list[str]:
-    node = get(part.node, "extends")
+    node = part.get("extends")
     if isinstance(node, ScalarNode):
         return [node.value]
     return [v for v in (scalar(n) for n in (node.value if isinstance(node, SequenceNode) else [])) if v]
@@ -410,7 +426,7 @@ def _extends(part: JobLike) -> list[str]:
 
 def _lookup(pipeline: Pipeline, part: JobLike, key: str, depth: int = 0) -> Node | None:
     """A job keyword as GitLab resolves it: the job, then what it extends (last wins)."""
-    value = get(part.node, key)
+    value = part.get(key)
     if value is not None or depth > 10:
         return value
     for parent_name in reversed(_extends(part)):
@@ -432,7 +448,7 @@ def _job_variables(pipeline: Pipeline, part: JobLike, depth: int = 0) -> dict[st
             parent = pipeline.find(parent_name)
             if parent is not None:
                 out.update(_job_variables(pipeline, parent, depth + 1))
-    out.update({k.value: v for k, v in _variables(get(part.node, "variables"))})
+    out.update({k.value: v for k, v in _variables(part.get("variables"))})
     return out
 
 
@@ -461,7 +477,7 @@ def dind_without_tls(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for job in pipeline.jobs:
         services = _lookup(pipeline, job, "services")
         if services is None:
-            services = get(default.node, "services") if default else None
+            services = default.get("services") if default else None
         if services is None:
             services = get(pipeline.doc, "services")
         variables = _job_variables(pipeline, job)

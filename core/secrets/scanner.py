@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from core.models import FileKind
 from core.redact import redact
-from core.secrets.detectors import DETECTORS, Candidate, ScanInput
+from core.secrets.detectors import DETECTORS, Candidate, ScanInput, find_candidates, lower_same_length
 from core.secrets.keywords import shannon_entropy
 
 
@@ -100,12 +100,12 @@ def find_secrets(text: str, path: str = "", kind: FileKind | None = None, *,
         return []
     if kind is None:
         kind = _infer_kind(path)
-    scan = ScanInput(text, text.lower(), kind, thorough)
-    candidates: list[tuple[int, Candidate, int]] = []
-    for index, detector in enumerate(DETECTORS):
-        for cand in detector.find(scan):
-            if cand.end > cand.start:
-                candidates.append((index, cand, detector.priority))
+    scan = ScanInput(text, lower_same_length(text), kind, thorough)
+    candidates = [
+        (index, cand, DETECTORS[index].priority)
+        for index, cand in find_candidates(scan)
+        if cand.end > cand.start
+    ]
     if not candidates:
         return []
     lines = _LineIndex(text)

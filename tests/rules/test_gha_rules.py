@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 import time
 
+import pytest
+
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
 from core.scan import scan_text
@@ -138,7 +140,7 @@ DISPATCH = """\
       release:
         runs-on: ubuntu-latest
         steps:
-          - run: ./release.sh "${{ inputs.version }}" --dry-run=${{ inputs.dry-run }} --to ${{ inputs.target }}
+          - run: ./release.sh "${{ inputs.version }}" --dry=${{ inputs.dry-run }} --to ${{ inputs.target }}
           - run: echo ${{ github.event.inputs.version }}
     """
 
@@ -445,6 +447,13 @@ def test_g012_secrets_inherit() -> None:
 # ---------------------------------------------------------------------------------------------- G013
 
 
+@pytest.mark.xfail(strict=True, reason="core/scan.py keeps the line as snippet unless the rule ID is DT-S*")
+def test_g013_finding_carries_no_snippet() -> None:
+    text = "on: push\njobs:\n  a:\n    container:\n      image: x:1\n      credentials:\n" \
+        "        username: ci\n        password: hunter2-Vq8xT3\n"
+    assert all("hunter2" not in f.snippet for f in scan("DT-G013", text))
+
+
 def test_g013_literal_registry_password_is_redacted() -> None:
     text = """\
         on: push
@@ -584,7 +593,8 @@ def test_crash_free_on_odd_documents() -> None:
         "on: push\njobs: []\n",
         "on: push\njobs:\n  a: 3\n",
         "on: push\njobs:\n  a:\n    steps: {run: x}\n",
-        "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n      - 7\n      - uses: 5\n      - run: [1]\n",
+        "on: [push, pull_request_target]\njobs:\n  a:\n    steps:\n      - 7\n      - uses: 5\n"
+        "      - run: [1]\n",
         "- just\n- a list\n",
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ github.event.issue.title\n",
     ]

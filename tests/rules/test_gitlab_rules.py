@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from core.discovery import build_index
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
@@ -194,6 +196,11 @@ def test_l005_secrets_in_variables_are_redacted() -> None:
     assert "DB_PASSWORD" in findings[0].message
 
 
+@pytest.mark.xfail(strict=True, reason="core/scan.py keeps the line as snippet unless the rule ID is DT-S*")
+def test_l005_finding_carries_no_snippet() -> None:
+    assert all("Xk9#mQ2vLp8w" not in f.snippet for f in scan("DT-L005", PIPELINE))
+
+
 def test_l005_job_variables_placeholders_and_references() -> None:
     text = """\
         deploy:
@@ -262,7 +269,8 @@ def test_demo_repository_findings(tmp_path: Path) -> None:
     demo = Path(__file__).resolve().parents[2] / "core" / "demo" / "repo"
     (tmp_path / "ci" / "gitlab").mkdir(parents=True)
     (tmp_path / ".gitlab-ci.yml").write_text((demo / "dot-gitlab-ci.yml").read_text())
-    (tmp_path / "ci" / "gitlab" / "deploy.yml").write_text((demo / "ci" / "gitlab" / "deploy.yml").read_text())
+    deploy = (demo / "ci" / "gitlab" / "deploy.yml").read_text()
+    (tmp_path / "ci" / "gitlab" / "deploy.yml").write_text(deploy)
     index = build_index(tmp_path)
     found = {(f.path, f.rule_id, f.position.line) for f in scan_index(index) if f.rule_id.startswith("DT-L")}
     assert (".gitlab-ci.yml", "DT-L006", 8) in found

@@ -110,15 +110,12 @@ class MainScreen(Screen[None]):
 
     def on_discovery_started(self, event: DiscoveryStarted) -> None:
         self.status.busy("Discovering files…")
-        if self.infra_tree.file_count == 0:
-            self.infra_tree.loading = True
 
     def on_discovery_progressed(self, event: DiscoveryProgressed) -> None:
         done, total = event.progress.done, event.progress.total
         self.status.busy(f"Discovering… {done:,} of {total:,} files", done, total)
 
     def on_discovery_failed(self, event: DiscoveryFailed) -> None:
-        self.infra_tree.loading = False
         self.status.idle(f"[$text-error]Discovery failed:[/] {escape(event.error)}")
         if self.file_view.path is None:
             body = escape(event.error) + "\n\nPress [b]r[/] to retry."
@@ -130,7 +127,6 @@ class MainScreen(Screen[None]):
     def show_index(self, index: InfraIndex, seconds: float = 0.0) -> None:
         """Fill the tree from `index`, refresh an open file, and say what was found."""
         tree = self.infra_tree
-        tree.loading = False
         tree.show_index(index)
         count = tree.file_count
         parts = [f"{count:,} infrastructure file{'s' if count != 1 else ''}"]

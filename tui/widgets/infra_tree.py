@@ -4,6 +4,8 @@ Contract: `show_index(index)` (re)builds the tree from an `InfraIndex` in `GROUP
 labelled with its git status badge, its name, its folder and (after `set_counts`) a count of findings
 coloured by the worst severity. Node data says what a node is (`GroupEntry`, `FileEntry`,
 `SkippedEntry`); selecting a node posts Textual's usual `Tree.NodeSelected`, which the screen handles.
+A large group starts collapsed and gets its file nodes when first expanded, so a 10,000-file
+monorepo paints its tree at once.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from textual.widgets.tree import TreeNode
 from core.discovery import InfraIndex
 from core.models import GROUP_ORDER, GitStatus, InfraFile, Severity
 
-#: A group with more files than this starts collapsed, so a monorepo opens on a readable overview.
-EXPAND_LIMIT = 400
+#: A group with more files than this starts collapsed (and unfilled), so a monorepo opens on an overview.
+EXPAND_LIMIT = 200
 #: The skipped group lists at most this many files; the rest are summarised in one line.
 SKIPPED_SHOWN = 500
 SKIPPED_GROUP = "Skipped"
@@ -87,11 +89,20 @@ class InfraTree(Tree[TreeEntry]):
         self._index: InfraIndex | None = None
         self._file_nodes: dict[str, TreeNode[TreeEntry]] = {}
         self._group_nodes: dict[str, TreeNode[TreeEntry]] = {}
+        self._group_files: dict[str, list[InfraFile]] = {}
+        self._group_of: dict[str, str] = {}
         self._counts: dict[str, tuple[int, Severity]] = {}
 
     @property
     def file_count(self) -> int:
-        return len(self._file_nodes)
+        """How many infrastructure files the tree holds (filled into nodes or not)."""
+        return len(self._group_of)
+
+    def process_label(self, label: str | Text) -> Text:
+        """Our labels are single-line Text already; skip Tree's costly split into lines."""
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
 
     def show_index(self, index: InfraIndex) -> None:
         """Rebuild the tree from `index`, keeping finding counts for files that still exist."""
@@ -102,19 +113,33 @@ class InfraTree(Tree[TreeEntry]):
         by_group: dict[str, list[InfraFile]] = {name: [] for name in GROUP_ORDER}
         for file in index.infra_files():
             by_group.setdefault(file.kind.group, []).append(file)
-        for name, files in by_group.items():
-            if not files:
-                continue
-            group = self.root.add("", GroupEntry(name), expand=len(files) <= EXPAND_LIMIT)
+        self._group_files = {name: files for name, files in by_group.items() if files}
+        self._group_of = {f.path: name for name, files in self._group_files.items() for f in files}
+        self._counts = {p: c for p, c in self._counts.items() if p in self._group_of}
+        for name, files in self._group_files.items():
+            expand = len(files) <= EXPAND_LIMIT
+            group = self.root.add(Text(name), GroupEntry(name), expand=expand, allow_expand=True)
             self._group_nodes[name] = group
-            for file in files:
-                self._file_nodes[file.path] = group.add_leaf(self._file_label(file), FileEntry(file.path))
+            if expand:
+                self._fill(name)
             group.set_label(self._group_label(name))
         if index.skipped:
             self._add_skipped(index)
-        self._counts = {p: c for p, c in self._counts.items() if p in self._file_nodes}
-        if self._file_nodes:
+        if self._group_of:
             self.move_cursor_to_line(0)
+
+    def _fill(self, name: str) -> None:
+        """Create the file nodes of group `name` (once)."""
+        group = self._group_nodes[name]
+        if group.children:
+            return
+        for file in self._group_files.get(name, []):
+            self._file_nodes[file.path] = group.add_leaf(self._file_label(file), FileEntry(file.path))
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[TreeEntry]) -> None:
+        entry = event.node.data
+        if isinstance(entry, GroupEntry) and entry.name in self._group_files:
+            self._fill(entry.name)
 
     def _add_skipped(self, index: InfraIndex) -> None:
         skipped = sorted(index.skipped, key=lambda s: s.path)
@@ -133,7 +158,7 @@ class InfraTree(Tree[TreeEntry]):
     def set_counts(self, counts: Mapping[str, tuple[int, Severity]]) -> None:
         """Show finding counts per path (count, worst severity); paths not given lose their badge."""
         changed = set(self._counts) | set(counts)
-        self._counts = {p: c for p, c in counts.items() if p in self._file_nodes and c[0] > 0}
+        self._counts = {p: c for p, c in counts.items() if p in self._group_of and c[0] > 0}
         if self._index is None:
             return
         for path in changed:
@@ -146,11 +171,15 @@ class InfraTree(Tree[TreeEntry]):
                 self._group_nodes[name].set_label(self._group_label(name))
 
     def node_for(self, path: str) -> TreeNode[TreeEntry] | None:
+        """The node of `path`, filling its group if needed; None when the file is not in the tree."""
+        group = self._group_of.get(path)
+        if group is not None:
+            self._fill(group)
         return self._file_nodes.get(path)
 
     def select_path(self, path: str) -> bool:
         """Move the cursor to `path`'s node (expanding its group); False when it is not in the tree."""
-        node = self._file_nodes.get(path)
+        node = self.node_for(path)
         if node is None:
             return False
         if node.parent is not None:
@@ -173,10 +202,9 @@ class InfraTree(Tree[TreeEntry]):
         return label
 
     def _group_label(self, name: str) -> Text:
-        node = self._group_nodes[name]
-        label = Text.assemble((name, "bold"), (f" ({len(node.children)})", "dim"))
-        paths = [child.data.path for child in node.children if isinstance(child.data, FileEntry)]
-        counted = [self._counts[p] for p in paths if p in self._counts]
+        files = self._group_files.get(name, [])
+        label = Text.assemble((name, "bold"), (f" ({len(files):,})", "dim"))
+        counted = [self._counts[f.path] for f in files if f.path in self._counts]
         if counted:
             label.append(" ")
             label.append_text(count_badge(sum(c for c, _ in counted), max(s for _, s in counted)))
