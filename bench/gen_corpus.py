@@ -123,7 +123,7 @@ def dockerfile(corpus: Corpus, rng: random.Random, svc: Service) -> None:
     if svc.lang == "go":
         doc.add(f"FROM {base} AS build", "WORKDIR /src", "COPY go.mod ./", "RUN go mod download",
                 "COPY . .", "RUN CGO_ENABLED=0 go build -o /out/app .", "")
-        final = "gcr.io/distroless/static-debian12" + ("" if latest else ":nonroot")
+        final = "gcr.io/distroless/static-debian12:" + ("latest" if latest else "nonroot")
         line = doc.add(f"FROM {final}")
         doc.add("COPY --from=build /out/app /app")
     else:
@@ -151,7 +151,7 @@ def dockerfile(corpus: Corpus, rng: random.Random, svc: Service) -> None:
         corpus.problem("runs-as-root", path, line, "no USER in final stage")
     else:
         doc.add("USER 10001:10001" if svc.lang != "go" else "USER nonroot:nonroot")
-    doc.add(f"HEALTHCHECK CMD [\"/app\", \"-health\"]" if svc.lang == "go"
+    doc.add("HEALTHCHECK CMD [\"/app\", \"-health\"]" if svc.lang == "go"
             else f"HEALTHCHECK CMD wget -qO- http://localhost:{svc.port}/healthz || exit 1")
     cmd = {"python": '["python", "app.py"]', "node": '["node", "index.js"]', "go": '["/app"]'}[svc.lang]
     doc.add(f"CMD {cmd}")
@@ -176,7 +176,8 @@ def compose(corpus: Corpus, rng: random.Random, svc: Service) -> None:
         image_line = doc.add("    image: redis:latest" if latest else "    image: redis:7.2-alpine")
         doc.add("    restart: unless-stopped", "    healthcheck:", '      test: ["CMD", "redis-cli", "ping"]',
                 "      interval: 10s", "      timeout: 3s")
-        corpus.member("compose-redis-service", "compose", path, start, doc.last, "value" if latest else "exact")
+        variant = "value" if latest else "exact"
+        corpus.member("compose-redis-service", "compose", path, start, doc.last, variant)
         if latest:
             corpus.problem("image-latest", path, image_line, "compose")
     if "postgres" in deps:
@@ -202,7 +203,8 @@ PY_STEPS = {
               "      - name: Install", "        run: pip install -r requirements.txt pytest",
               "      - name: Test", "        run: pytest -q"],
     "reordered": ["      - uses: actions/checkout@v4", "        name: Checkout",
-                  "      - uses: actions/setup-python@v5", "        with:", '          python-version: "3.12"',
+                  "      - uses: actions/setup-python@v5", "        with:",
+                  '          python-version: "3.12"',
                   "        name: Set up Python", "      - uses: actions/cache@v4", "        with:",
                   "          key: pip-${{ runner.os }}-${{ hashFiles('**/requirements.txt') }}",
                   "          path: ~/.cache/pip", "        name: Cache pip",
@@ -225,9 +227,11 @@ PY_STEPS = {
 }
 NODE_STEPS = {
     "exact": ["      - uses: actions/checkout@v4", "      - uses: actions/setup-node@v4", "        with:",
-              "          node-version: 20", "          cache: npm", "      - run: npm ci", "      - run: npm test"],
+              "          node-version: 20", "          cache: npm", "      - run: npm ci",
+              "      - run: npm test"],
     "value": ["      - uses: actions/checkout@v4", "      - uses: actions/setup-node@v4", "        with:",
-              "          node-version: 18", "          cache: npm", "      - run: npm ci", "      - run: npm test"],
+              "          node-version: 18", "          cache: npm", "      - run: npm ci",
+              "      - run: npm test"],
 }
 GO_STEPS = {
     "exact": ["      - uses: actions/checkout@v4", "      - uses: actions/setup-go@v5", "        with:",
@@ -279,8 +283,9 @@ def workflows(corpus: Corpus, rng: random.Random, svc: Service) -> None:
     doc.add(f"name: {svc.name} deploy", "", "on:", "  push:", "    branches: [main]",
             f'    paths: ["services/{svc.name}/**"]', "", "permissions:", "  contents: read",
             "  id-token: write", "", "jobs:", "  image:", "    runs-on: ubuntu-latest", "    steps:")
-    start = doc.add("      - uses: actions/checkout@v4", "      - uses: docker/login-action@v3", "        with:",
-                    "          registry: registry.example.com", "          username: ${{ secrets.REGISTRY_USER }}",
+    start = doc.add("      - uses: actions/checkout@v4", "      - uses: docker/login-action@v3",
+                    "        with:", "          registry: registry.example.com",
+                    "          username: ${{ secrets.REGISTRY_USER }}",
                     "          password: ${{ secrets.REGISTRY_PASSWORD }}",
                     "      - uses: docker/build-push-action@v5", "        with:",
                     f"          context: services/{svc.name}", "          push: true",
@@ -331,7 +336,8 @@ def kubernetes(corpus: Corpus, rng: random.Random, svc: Service) -> None:
     else:
         doc.add("          securityContext:", "            runAsNonRoot: true",
                 "            allowPrivilegeEscalation: false")
-    doc.add("          resources:", "            limits:", "              cpu: 500m", "              memory: 256Mi")
+    doc.add("          resources:", "            limits:", "              cpu: 500m",
+            "              memory: 256Mi")
     if latest:
         corpus.problem("image-latest", path, image, "k8s")
     corpus.member("k8s-deployment-template", "k8s", path, 1, doc.last, "parameter")
@@ -370,7 +376,8 @@ def deploy_script(corpus: Corpus, rng: random.Random, svc: Service) -> None:
                     "  done", "  return 1", "}")
     corpus.member("shell-wait-for-rollout", "shell", path, start, doc.last,
                   "exact" if timeout == "60s" else "value")
-    doc.add("", f'kubectl set image "deployment/{svc.name}" "{svc.name}=registry.example.com/{svc.name}:$TAG"',
+    image = f"registry.example.com/{svc.name}:$TAG"
+    doc.add("", f'kubectl set image "deployment/{svc.name}" "{svc.name}={image}"',
             f"wait_for_rollout {svc.name}")
     corpus.put(path, doc, "shell")
 
@@ -378,8 +385,8 @@ def deploy_script(corpus: Corpus, rng: random.Random, svc: Service) -> None:
 def sources(corpus: Corpus, rng: random.Random, svc: Service) -> None:
     base = f"services/{svc.name}"
     if svc.lang == "python":
-        corpus.put(f"{base}/app.py", f'"""{svc.name} service."""\n\nPORT = {svc.port}\n\n\ndef main() -> None:\n'
-                   f'    print("{svc.name} listening on", PORT)\n', "other")
+        corpus.put(f"{base}/app.py", f'"""{svc.name} service."""\n\nPORT = {svc.port}\n\n\n'
+                   f'def main() -> None:\n    print("{svc.name} listening on", PORT)\n', "other")
         corpus.put(f"{base}/requirements.txt", "flask==3.0.3\ngunicorn==22.0.0\n", "other")
     elif svc.lang == "node":
         corpus.put(f"{base}/package.json", json.dumps({"name": svc.name, "version": "1.0.0", "private": True,
@@ -394,8 +401,8 @@ def sources(corpus: Corpus, rng: random.Random, svc: Service) -> None:
 
 def gitlab(corpus: Corpus, services: list[Service]) -> None:
     root = Lines()
-    root.add("# Monorepo pipeline: every team keeps its jobs in ci/gitlab/<team>.yml.", "stages:", "  - build",
-             "  - test", "", "variables:", "  REGISTRY: registry.example.com", "", "include:")
+    root.add("# Monorepo pipeline: every team keeps its jobs in ci/gitlab/<team>.yml.", "stages:",
+             "  - build", "  - test", "", "variables:", "  REGISTRY: registry.example.com", "", "include:")
     for team in TEAMS:
         root.add(f"  - local: ci/gitlab/{team}.yml")
     corpus.put(".gitlab-ci.yml", root, "gitlab-ci")

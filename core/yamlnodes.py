@@ -135,7 +135,9 @@ _BOOL_FALSE = frozenset({"false", "False", "FALSE"})
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 #: YAML 1.2 core-schema numbers (Python's own int()/float() accept more: "1_0", "nan", "infinity").
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 
 
 def to_python(node: Node | None, _depth: int = 0) -> Any:

@@ -11,35 +11,26 @@ Copies with equal shapes form a group; where their exact leaves differ, those le
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import shlex
 from typing import Any
+
+from core.rules.shell_words import split_commands
 
 COSMETIC_KEYS = frozenset({"name", "id"})
 #: keys whose value is identity (what the step *is*), kept in the shape
 _IDENTITY_KEYS = frozenset({"uses", "image", "shell", "extends", "stage"})
 _SHELL_KEYS = frozenset({"run", "script", "before_script", "after_script", "command", "entrypoint"})
 _OPERATORS = frozenset({"&&", "||", "|", ";", "&", "(", ")", ";;", "|&", ">", ">>", "<", "2>", "2>&1"})
-_WORD_SPLIT = re.compile(r"\s+")
 
 
 def shell_tokens(text: str) -> list[str]:
-    """Tokens of a shell body: comments dropped, quotes resolved; never raises."""
-    body = text.replace("\\\n", " ")
+    """Words and operators of a shell body, via the rules' tokenizer: comments and quoting ignored."""
     tokens: list[str] = []
-    for line in body.splitlines():
-        if not line.strip() or line.strip().startswith("#"):
-            continue
-        if tokens:
-            tokens.append("\n")
-        try:
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-            lexer.whitespace_split = True
-            lexer.commenters = ""
-            tokens.extend(lexer)
-        except ValueError:  # unbalanced quotes (a multi-line string): fall back to words
-            tokens.extend(w for w in _WORD_SPLIT.split(line) if w)
+    for command in split_commands(text):
+        tokens.extend(word.text for word in command.words)
+        if command.op:
+            tokens.append(command.op)
+    while tokens and tokens[-1] == "\n":
+        tokens.pop()
     return tokens
 
 
@@ -108,9 +99,8 @@ def shape_form(exact: Any, key: str | None = None) -> Any:
 
 
 def digest(form: Any) -> str:
-    return hashlib.blake2b(
-        json.dumps(form, sort_keys=True, default=str, separators=(",", ":")).encode(), digest_size=12
-    ).hexdigest()
+    """Forms are built with sorted keys, so their repr is canonical and much cheaper than JSON."""
+    return hashlib.blake2b(repr(form).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def leaves(exact: Any, prefix: str = "") -> dict[str, Any]:

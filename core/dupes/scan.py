@@ -17,13 +17,26 @@ from core.parsing import ParsedFile
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 
+_UNIT_CACHE: dict[tuple[str, str, str], list[Unit]] = {}
+_UNIT_CACHE_LIMIT = 100_000
+
+
 def collect_units(parsed_files: Iterable[ParsedFile], cancel: CancelToken | None = None) -> list[Unit]:
+    """Units of every file; an unchanged file (same content hash) is never cut twice."""
     units: list[Unit] = []
     for number, parsed in enumerate(parsed_files):
         if cancel is not None and number % 256 == 0:
             cancel.check()
-        if parsed.problem is None or parsed.docs or parsed.dockerfile:
-            units.extend(units_of(parsed))
+        if parsed.problem is not None and not (parsed.docs or parsed.dockerfile):
+            continue
+        key = (parsed.file.sha256, parsed.kind.value, parsed.path)
+        cached = _UNIT_CACHE.get(key)
+        if cached is None:
+            cached = units_of(parsed)
+            if len(_UNIT_CACHE) >= _UNIT_CACHE_LIMIT:
+                _UNIT_CACHE.clear()
+            _UNIT_CACHE[key] = cached
+        units.extend(cached)
     return units
 
 

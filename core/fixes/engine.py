@@ -25,8 +25,14 @@ from core.models import Finding
 from core.parsing import ParsedFile, parse_text
 from core.patching.gate import PathRefused, check_path
 from core.patching.proposal import FileEdit, Producer, Proposal, Safety
-from core.patching.textedit import EditCheckFailed, assert_only_span_changed, decode, encode, make_create, \
-    make_modify
+from core.patching.textedit import (
+    EditCheckFailed,
+    assert_only_span_changed,
+    decode,
+    encode,
+    make_create,
+    make_modify,
+)
 from core.patching.validate import validate_edit
 from core.rules.base import Rule, ScanContext, registered_rules
 from core.scan import scan_file

@@ -77,10 +77,9 @@ def render_scalar(value: str, style: str | None = "") -> str:
     """`value` as a YAML scalar in `style` ('' plain, '"', "'"); plain falls back to double quotes."""
     if style == "'" and "\n" not in value:
         return "'" + value.replace("'", "''") + "'"
-    if style == "" or style is None:
-        if _PLAIN_SAFE.fullmatch(value) and ": " not in value and " #" not in value and \
-                not value.endswith((":", " ")):
-            return value
+    if style in ("", None) and _PLAIN_SAFE.fullmatch(value) and ": " not in value and " #" not in value \
+            and not value.endswith((":", " ")):
+        return value
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -165,7 +164,8 @@ def _append_items(text: str, seq: SequenceNode, items: Sequence[str]) -> tuple[s
         return text[: start.index] + f"[{inner}]" + text[end.index :], (start.line + 1, start.line + 1)
     column = seq.start_mark.column
     after = last_line(seq) + 1
-    return insert_lines(text, after, [" " * column + f"- {render_scalar(i)}" for i in items]), (after, after + 1)
+    lines = [" " * column + f"- {render_scalar(i)}" for i in items]
+    return insert_lines(text, after, lines), (after, after + 1)
 
 
 def ensure_path(text: str, docs: Sequence[Node], mapping: MappingNode, keys: Sequence[str],
@@ -188,8 +188,8 @@ def ensure_path(text: str, docs: Sequence[Node], mapping: MappingNode, keys: Seq
         if depth == len(keys) - 1:
             return _set_leaf(text, key_node, child, leaf, unit, offset)
         if isinstance(child, ScalarNode) or (not child.value and child.flow_style):
-            return _under_empty_key(text, key_node, child, _block_lines(keys[depth + 1 :], leaf, unit, offset),
-                                    unit)
+            lines = _block_lines(keys[depth + 1 :], leaf, unit, offset)
+            return _under_empty_key(text, key_node, child, lines, unit)
         node = child
     raise CannotFix("empty key path")
 

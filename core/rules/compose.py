@@ -13,17 +13,20 @@ The host-path, capability and image-reference helpers here are shared with the K
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
 from core.rules.base import Hit, ScanContext, rule
 from core.secrets.keywords import looks_like_secret_assignment
-from core.yamlnodes import MappingNode, Node, ScalarNode, get, get_key, items, node_position, scalar, seq
+from core.yamlnodes import MappingNode, Node, ScalarNode, get, items, node_position, scalar, seq
 
 KINDS = (FileKind.COMPOSE,)
+T = TypeVar("T")
+Fields = dict[str, tuple[ScalarNode, Node]]
 
 # --------------------------------------------------------------------------- shared helpers
 
@@ -143,16 +146,52 @@ def key_values(node: Node | None) -> Iterator[tuple[str, str, ScalarNode, int]]:
             yield key.strip(), value, item, len(key) + 1
 
 
+def fields(node: Node | None) -> Fields:
+    """A mapping's keys indexed once (merges resolved, first occurrence wins like `get`)."""
+    found: Fields = {}
+    for key, value in items(node):
+        found.setdefault(key.value, (key, value))
+    return found
+
+
+class FileCache(Generic[T]):
+    """Memoises a per-file computation: the engine runs every rule on one file in a row, so the last
+    file is the whole cache. The entry is one tuple, swapped atomically, so threads cannot mix files."""
+
+    __slots__ = ("_build", "_entry")
+
+    def __init__(self, build: Callable[[ParsedFile], T]) -> None:
+        self._build = build
+        self._entry: tuple[ParsedFile, T] | None = None
+
+    def __call__(self, parsed: ParsedFile) -> T:
+        entry = self._entry
+        if entry is not None and entry[0] is parsed:
+            return entry[1]
+        value = self._build(parsed)
+        self._entry = (parsed, value)
+        return value
+
+
 # --------------------------------------------------------------------------- services
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Service:
     """One entry of `services:`; `key` is the service-name node, the place for "missing setting" hits."""
 
     name: str
     key: ScalarNode
     node: MappingNode
+    fields: Fields
+
+    def get(self, key: str) -> Node | None:
+        found = self.fields.get(key)
+        return found[1] if found else None
+
+    def key_of(self, key: str) -> ScalarNode | None:
+        found = self.fields.get(key)
+        return found[0] if found else None
 
     def anchor(self, what: str) -> str:
         return f"service:{self.name}:{what}"
@@ -161,20 +200,25 @@ class Service:
         return (("service", self.name), *extra.items())
 
 
-def services(parsed: ParsedFile) -> Iterator[Service]:
-    """Every service mapping of every document (x-… extension blocks are not services)."""
-    for doc in parsed.docs:
-        for key, node in items(get(doc, "services")):
-            if isinstance(node, MappingNode):
-                yield Service(str(key.value), key, node)
+def _services(parsed: ParsedFile) -> tuple[Service, ...]:
+    return tuple(
+        Service(str(key.value), key, node, fields(node))
+        for doc in parsed.docs
+        for key, node in items(get(doc, "services"))
+        if isinstance(node, MappingNode)
+    )
+
+
+#: Every service mapping of every document (x-… extension blocks are not services), built once per file.
+services = FileCache(_services)
 
 
 def _key_hit(svc: Service, key: str, message: str, what: str) -> Hit | None:
     """A hit spanning `key: value` of the service (on the anchor's line when merged)."""
-    key_node = get_key(svc.node, key)
-    value = get(svc.node, key)
-    if key_node is None or value is None:
+    found = svc.fields.get(key)
+    if found is None:
         return None
+    key_node, value = found
     return Hit(span(key_node, value), message, anchor=svc.anchor(what), fix_data=svc.fix(key=key))
 
 
@@ -195,7 +239,7 @@ feature, add that single capability with `cap_add` or pass the one device with `
 )
 def privileged(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        if is_true(get(svc.node, "privileged")):
+        if is_true(svc.get("privileged")):
             hit = _key_hit(svc, "privileged", f"service '{svc.name}' runs privileged", "privileged")
             if hit:
                 yield hit
@@ -203,7 +247,7 @@ def privileged(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 
 def _mounts(svc: Service) -> Iterator[tuple[str, bool, Node]]:
     """Bind mounts of a service: (host path, read-only, node to point at), short and long syntax."""
-    for item in seq(get(svc.node, "volumes")):
+    for item in seq(svc.get("volumes")):
         text = scalar(item)
         if text is not None:
             parts = text.split(":")
@@ -275,7 +319,7 @@ def _register_host_namespace(rule_id: str, key: str, title: str, severity: Sever
 
     def check(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         for svc in services(parsed):
-            if scalar(get(svc.node, key)) == "host":
+            if scalar(svc.get(key)) == "host":
                 hit = _key_hit(svc, key, f"service '{svc.name}' shares the host's {what} ({key}: host)", key)
                 if hit:
                     yield hit
@@ -337,7 +381,7 @@ replace the broad one with the narrow capability the program actually uses (NET_
 )
 def dangerous_caps(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        for item in seq(get(svc.node, "cap_add")):
+        for item in seq(svc.get("cap_add")):
             cap = normalise_capability(scalar(item) or "")
             if cap in DANGEROUS_CAPABILITIES:
                 yield Hit(
@@ -362,11 +406,11 @@ service needs; a privileged service is reported by DT-C001 instead.
 )
 def no_cap_drop(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        if is_true(get(svc.node, "privileged")):
+        if is_true(svc.get("privileged")):
             continue
-        dropped = {normalise_capability(scalar(i) or "") for i in seq(get(svc.node, "cap_drop"))}
+        dropped = {normalise_capability(scalar(i) or "") for i in seq(svc.get("cap_drop"))}
         if "ALL" not in dropped:
-            where = get_key(svc.node, "cap_drop") or svc.key
+            where = svc.key_of("cap_drop") or svc.key
             yield Hit(
                 node_position(where),
                 f"service '{svc.name}' keeps Docker's default capabilities (no cap_drop: [ALL])",
@@ -394,7 +438,7 @@ the option; if one system call is missing, write a custom seccomp profile that a
 )
 def unconfined(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        for item in seq(get(svc.node, "security_opt")):
+        for item in seq(svc.get("security_opt")):
             match = _UNCONFINED.match(scalar(item) or "")
             if match:
                 profile = (match.group(1) or match.group(2)).lower()
@@ -420,12 +464,12 @@ to the service; it breaks nothing that does not rely on setuid.
 )
 def no_new_privileges(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        if is_true(get(svc.node, "privileged")):
+        if is_true(svc.get("privileged")):
             continue
-        opts = [_NO_NEW_PRIVS.match(scalar(i) or "") for i in seq(get(svc.node, "security_opt"))]
+        opts = [_NO_NEW_PRIVS.match(scalar(i) or "") for i in seq(svc.get("security_opt"))]
         if any(m and (m.group(1) is None or m.group(1).lower() == "true") for m in opts):
             continue
-        where = get_key(svc.node, "security_opt") or svc.key
+        where = svc.key_of("security_opt") or svc.key
         yield Hit(
             node_position(where),
             f"service '{svc.name}' does not set security_opt no-new-privileges:true",
@@ -492,7 +536,7 @@ def parse_port(text: str) -> PortBinding | None:
 
 
 def _image_name(svc: Service) -> str:
-    ref = scalar(get(svc.node, "image")) or ""
+    ref = scalar(svc.get("image")) or ""
     return ref.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
 
 
@@ -514,7 +558,7 @@ def _exposed_service(svc: Service, binding: PortBinding) -> str | None:
 
 def _port_bindings(svc: Service) -> Iterator[tuple[PortBinding, Node, str]]:
     """(binding, node to point at, text as written) for short and long port syntax."""
-    for item in seq(get(svc.node, "ports")):
+    for item in seq(svc.get("ports")):
         text = scalar(item)
         if text is not None:
             binding = parse_port(text)
@@ -587,7 +631,7 @@ that was ever committed.
 )
 def environment_secret(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        yield from _secret_hits(svc, get(svc.node, "environment"), "environment", "environment")
+        yield from _secret_hits(svc, svc.get("environment"), "environment", "environment")
 
 
 @rule(
@@ -604,7 +648,7 @@ instead (`build.secrets` in Compose, `RUN --mount=type=secret` in the Dockerfile
 )
 def build_arg_secret(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        yield from _secret_hits(svc, get(get(svc.node, "build"), "args"), "build args", "build.args")
+        yield from _secret_hits(svc, get(svc.get("build"), "args"), "build args", "build.args")
 
 
 @rule(
@@ -621,9 +665,9 @@ reported: their `image:` only names the build result.
 )
 def unpinned_image(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for svc in services(parsed):
-        image = get(svc.node, "image")
+        image = svc.get("image")
         ref = scalar(image)
-        if image is None or ref is None or get(svc.node, "build") is not None:
+        if image is None or ref is None or svc.get("build") is not None:
             continue
         problem = image_tag_problem(ref)
         if problem:

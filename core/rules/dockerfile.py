@@ -28,7 +28,6 @@ from core.rules.shell_words import (
     enables_pipefail,
     has_option,
     operands,
-    pipelines,
     program,
     split_commands,
     unwrap,
@@ -37,6 +36,11 @@ from core.secrets.keywords import is_secret_key, looks_like_secret_assignment
 
 DOCKERFILE = (FileKind.DOCKERFILE,)
 _STYLE = ("best-practice",)
+_APT = frozenset({"apt-get", "apt"})
+_APK = frozenset({"apk"})
+_NPM = frozenset({"npm"})
+_DOWNLOADERS = frozenset({"curl", "wget"})
+_CD = frozenset({"cd"})
 _SIZE = ("image-size",)
 _REPRO = ("reproducibility",)
 
@@ -91,7 +95,15 @@ class _Assignment:
 
 
 def _assignments(f: DockerfileFacts, instruction: Instruction) -> list[_Assignment]:
-    """`KEY=value` pairs of an ARG or ENV (and the legacy `ENV KEY value with spaces`)."""
+    """`KEY=value` pairs of an ARG or ENV (and the legacy `ENV KEY value with spaces`), parsed once."""
+    key = f"assign:{instruction.line}"
+    cached = f.memo.get(key)
+    if cached is None:
+        cached = f.memo[key] = _parse_assignments(f, instruction)
+    return cached  # type: ignore[return-value]
+
+
+def _parse_assignments(f: DockerfileFacts, instruction: Instruction) -> list[_Assignment]:
     args = f.args(instruction)
     words = _words(args)
     if not words:
@@ -112,6 +124,9 @@ def _assignments(f: DockerfileFacts, instruction: Instruction) -> list[_Assignme
         else:
             out.append(_Assignment(key, None, key_position, None))
     return out
+
+
+_FIRST_TOKEN = re.compile(r"\S+")
 
 
 def _image_parts(reference: str) -> tuple[str, str | None, str | None]:
@@ -138,14 +153,14 @@ def _final_chain_instructions(f: DockerfileFacts, keyword: str) -> list[Instruct
     return [i for s in chain for i in f.dockerfile.stages[s].instructions if i.keyword == keyword]
 
 
-def _commands(f: DockerfileFacts, stages: frozenset[int] | None = None
+def _commands(f: DockerfileFacts, stages: frozenset[int] | None = None, names: frozenset[str] | None = None
               ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...]]]:
-    """Every shell command of every RUN (in `stages`), with its argv after sudo/env wrappers."""
-    for run in f.runs:
-        if stages is not None and run.instruction.stage not in stages:
-            continue
-        for shell_command in run.commands:
-            yield run, shell_command, unwrap(shell_command.command.argv)
+    """Every shell command of every RUN (in `stages`, running one of `names`), argv without wrappers."""
+    if names is not None and not names & f.programs:
+        return
+    for run, shell_command, argv, name in f.commands:
+        if (stages is None or run.instruction.stage in stages) and (names is None or name in names):
+            yield run, shell_command, argv
 
 
 def _subcommand(argv: Sequence[Word], value_options: frozenset[str]) -> tuple[Word | None, list[Word]]:
@@ -196,6 +211,13 @@ def _base_findings(parsed: ParsedFile) -> Iterator[tuple[str, Hit]]:
     f = facts(parsed)
     if f is None:
         return
+    cached = f.memo.get("base")
+    if cached is None:
+        cached = f.memo["base"] = list(_compute_base_findings(f))
+    yield from cached  # type: ignore[misc]
+
+
+def _compute_base_findings(f: DockerfileFacts) -> Iterator[tuple[str, Hit]]:
     earlier: set[str] = set()
     arg_lines = {i.args.split("=", 1)[0].strip(): i.line for i in f.dockerfile.global_args}
     for stage in f.dockerfile.stages:
@@ -212,10 +234,10 @@ def _base_findings(parsed: ParsedFile) -> Iterator[tuple[str, Hit]]:
         if "$" in resolved.rsplit("/", 1)[-1] or digest or not name:
             continue  # decided at build time, or pinned by digest
         args = f.args(from_instruction)
-        words = _words(args)
-        if not words:
+        image = _FIRST_TOKEN.search(args.text)
+        if image is None:
             continue
-        position = args.word_position(words[0])
+        position = args.position(image.start(), image.end())
         origin = ""
         if resolved != base:
             names = [n for n in arg_lines if f"${n}" in base or "${" + n in base]
@@ -487,7 +509,7 @@ environment behaviour, and installing it leaves a privilege-escalation path in t
     aliases=("hadolint:DL3004", "checkov:CKV2_DOCKER_1", "trivy:DS-0010", "kics:Run Using Sudo"),
 )
 def sudo_in_run(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if "sudo" in parsed.text else None
     if f is None:
         return
     for run, shell_command, argv in _commands(f):
@@ -515,7 +537,7 @@ def insecure_download(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
     if f is None:
         return
-    for run, shell_command, argv in _commands(f):
+    for run, shell_command, argv in _commands(f, None, _DOWNLOADERS):
         name = program(argv)
         word = None
         if name == "curl":
@@ -527,6 +549,7 @@ def insecure_download(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                       fix_data=_fix(run.instruction, option=word.text))
 
 
+_TLS_CONFIG_HINT = re.compile(r"trusted-host|strict-?ssl|sslverify", re.IGNORECASE)
 _SSL_CONFIG_WORD = re.compile(
     r"(?:^|[.\s])(?:sslverify|strict-ssl|enablestrictssl)\s*[=\s]\s*['\"]?(?:0|false|no|off)\b",
     re.IGNORECASE,
@@ -580,7 +603,7 @@ installing its certificate (`pip --cert`, `npm config set cafile`, `git config h
     aliases=("checkov:CKV2_DOCKER_4", "checkov:CKV2_DOCKER_13", "checkov:CKV2_DOCKER_15"),
 )
 def insecure_tool_config(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if _TLS_CONFIG_HINT.search(parsed.text) else None
     if f is None:
         return
     for run, shell_command, argv in _commands(f):
@@ -610,6 +633,10 @@ def _tls_env_problem(key: str, value: str) -> str | None:
     return None
 
 
+_TLS_ENV_HINT = re.compile(
+    r"NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY|NPM_CONFIG_STRICT_SSL|GIT_SSL_NO_VERIFY|PIP_TRUSTED_HOST|"
+    r"GOINSECURE|GOFLAGS", re.IGNORECASE,
+)
 _TLS_ENV_WORD = re.compile(
     r"^(NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY|NPM_CONFIG_STRICT_SSL|GIT_SSL_NO_VERIFY|"
     r"PIP_TRUSTED_HOST|GOINSECURE|GOFLAGS)=(.*)$",
@@ -632,7 +659,7 @@ Remove the variable and install the private CA certificate into the image's trus
              "checkov:CKV2_DOCKER_14", "checkov:CKV2_DOCKER_16", "checkov:CKV2_DOCKER_18"),
 )
 def insecure_tls_env(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if _TLS_ENV_HINT.search(parsed.text) else None
     if f is None:
         return
     for instruction in f.dockerfile.instructions:
@@ -668,6 +695,10 @@ _UNSIGNED_FLAGS = {
     "apk": ("--allow-untrusted",),
     "rpm": ("--nosignature", "--nodigest", "--noverify", "--nofiledigest"),
 }
+_UNSIGNED_HINT = re.compile(
+    r"allow-unauth|force-yes|allow-insecure|allow-untrusted|nogpgcheck|no-gpg-checks|--no(?:signature|digest|"
+    r"verify|filedigest)|gpgcheck|trusted=yes|AllowUnauthenticated|AllowInsecureRepositories", re.IGNORECASE,
+)
 _UNSIGNED_CONFIG = re.compile(
     r"(?:^|[\s.:\[])(?:gpgcheck\s*=\s*(?:0|false|no)\b|trusted=yes\b|"
     r"APT::Get::AllowUnauthenticated\s*=?\s*['\"]?(?:true|1|yes)\b|"
@@ -691,7 +722,7 @@ signing key (`/etc/apt/keyrings`, `rpm --import`, `/etc/apk/keys`) instead.
              "checkov:CKV2_DOCKER_10", "checkov:CKV2_DOCKER_11"),
 )
 def unsigned_packages(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if _UNSIGNED_HINT.search(parsed.text) else None
     if f is None:
         return
     for run, shell_command, argv in _commands(f):
@@ -703,6 +734,17 @@ def unsigned_packages(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         if word is not None:
             yield Hit(shell_command.position(word), f"{name}: '{word.text}' skips package signature checks",
                       fix_data=_fix(run.instruction, option=word.text))
+
+
+def _pipelines(commands: Sequence[ShellCommand]) -> list[list[ShellCommand]]:
+    """Commands joined by `|`, in order (see `shell_words.pipelines`)."""
+    groups: list[list[ShellCommand]] = []
+    for command in commands:
+        if command.command.piped_from and groups:
+            groups[-1].append(command)
+        else:
+            groups.append([command])
+    return groups
 
 
 _INTERPRETERS = SHELLS | {"python", "python2", "python3", "perl", "ruby", "node", "php"}
@@ -739,13 +781,12 @@ run it — or install the tool from a signed package.
     aliases=(),
 )
 def curl_pipe_shell(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if "curl" in parsed.text or "wget" in parsed.text else None
     if f is None:
         return
     for run in f.runs:
         commands = list(run.commands)
-        for pipeline in pipelines([c.command for c in commands]):
-            located = [c for c in commands if any(c.command is p for p in pipeline)]
+        for located in _pipelines(commands):
             fetch = next((c for c in located if _downloads_to_stdout(unwrap(c.command.argv))), None)
             if fetch is None:
                 continue
@@ -814,7 +855,7 @@ zsh) or set `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` once for the stage.
     tags=("reliability",),
 )
 def pipe_without_pipefail(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
+    f = facts(parsed) if "|" in parsed.text else None
     if f is None:
         return
     state = _shell_state(f)
@@ -913,8 +954,8 @@ def cd_in_run(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
     if f is None:
         return
-    for run, shell_command, argv in _commands(f):
-        if program(argv) == "cd" and shell_command.command.depth == 0:
+    for run, shell_command, argv in _commands(f, None, _CD):
+        if shell_command.command.depth == 0:
             yield Hit(shell_command.position(argv[0]), "cd in RUN: use WORKDIR",
                       fix_data=_fix(run.instruction))
 
@@ -929,11 +970,10 @@ _APT_VALUE_OPTIONS = frozenset({"-o", "--option", "-c", "--config-file", "-t", "
 def _apt_calls(f: DockerfileFacts, stages: frozenset[int] | None = None
                ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
     """(run, command, argv, subcommand word, operands after it) for apt-get/apt calls."""
-    for run, shell_command, argv in _commands(f, stages):
-        if program(argv) in ("apt-get", "apt"):
-            sub, rest = _subcommand(argv, _APT_VALUE_OPTIONS)
-            if sub is not None:
-                yield run, shell_command, argv, sub, rest
+    for run, shell_command, argv in _commands(f, stages, _APT):
+        sub, rest = _subcommand(argv, _APT_VALUE_OPTIONS)
+        if sub is not None:
+            yield run, shell_command, argv, sub, rest
 
 
 def _option_values(argv: Sequence[Word], option: str) -> list[str]:
@@ -1084,11 +1124,10 @@ _APK_VALUE_OPTIONS = frozenset({"-t", "--virtual", "-X", "--repository", "-p", "
 
 def _apk_adds(f: DockerfileFacts, stages: frozenset[int] | None = None
               ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
-    for run, shell_command, argv in _commands(f, stages):
-        if program(argv) == "apk":
-            sub, rest = _subcommand(argv, _APK_VALUE_OPTIONS)
-            if sub is not None and sub.text == "add":
-                yield run, shell_command, argv, sub, rest
+    for run, shell_command, argv in _commands(f, stages, _APK):
+        sub, rest = _subcommand(argv, _APK_VALUE_OPTIONS)
+        if sub is not None and sub.text == "add":
+            yield run, shell_command, argv, sub, rest
 
 
 @rule(
@@ -1259,9 +1298,7 @@ def npm_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     f = facts(parsed)
     if f is None:
         return
-    for run, shell_command, argv in _commands(f):
-        if program(argv) != "npm":
-            continue
+    for run, shell_command, argv in _commands(f, None, _NPM):
         sub, rest = _subcommand(argv, _NPM_VALUE_OPTIONS)
         if sub is None or sub.text not in ("install", "i", "add", "isntall", "in"):
             continue
@@ -1288,11 +1325,10 @@ _RPM_PINNED = re.compile(r"-\d")
 
 def _rpm_installs(f: DockerfileFacts, managers: frozenset[str], stages: frozenset[int] | None = None
                   ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
-    for run, shell_command, argv in _commands(f, stages):
-        if program(argv) in managers:
-            sub, rest = _subcommand(argv, _RPM_VALUE_OPTIONS)
-            if sub is not None and sub.text in ("install", "groupinstall", "reinstall"):
-                yield run, shell_command, argv, sub, rest
+    for run, shell_command, argv in _commands(f, stages, managers):
+        sub, rest = _subcommand(argv, _RPM_VALUE_OPTIONS)
+        if sub is not None and sub.text in ("install", "groupinstall", "reinstall"):
+            yield run, shell_command, argv, sub, rest
 
 
 def _rpm_unpinned(parsed: ParsedFile, managers: frozenset[str]) -> Iterator[Hit]:
@@ -1550,6 +1586,8 @@ def copy_context_without_dockerignore(parsed: ParsedFile, ctx: ScanContext) -> I
     for instruction in f.dockerfile.instructions:
         if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from") is not None or \
                 instruction.heredocs:
+            continue
+        if not _WHOLE_CONTEXT & set(instruction.args.replace('"', " ").replace(",", " ").split()):
             continue
         args = f.args(instruction)
         words = _arg_words(f, instruction)

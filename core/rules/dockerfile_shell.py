@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from core.dockerfile import Dockerfile, Instruction, Stage
 from core.models import Position
 from core.parsing import ParsedFile
-from core.rules.shell_words import SHELLS, Command, SourceMap, Word, split_commands
+from core.rules.shell_words import SHELLS, Command, SourceMap, Word, program, split_commands, unwrap
 
 _KEYWORD = re.compile(r"\s*\S+\s*")
 _FLAG = re.compile(r"--[a-zA-Z][a-zA-Z0-9-]*(?:=\S*)?\s*")
@@ -92,6 +92,10 @@ class DockerfileFacts:
     parents: dict[int, int]  # stage index -> index of the earlier stage it is built FROM
     final_chain: frozenset[int]  # final stage and the stages it is built from
     runs: list[RunInfo] = field(default_factory=list)
+    #: every shell command of every RUN: (run, command, argv without sudo/env wrappers, program name)
+    commands: list[tuple[RunInfo, ShellCommand, tuple[Word, ...], str]] = field(default_factory=list)
+    programs: frozenset[str] = frozenset()  # program names run anywhere, so rules can bail out early
+    memo: dict[str, object] = field(default_factory=dict)  # results several rules share
     _args: dict[int, ArgsText] = field(default_factory=dict)
 
     def args(self, instruction: Instruction) -> ArgsText:
@@ -245,7 +249,12 @@ def _build(parsed: ParsedFile) -> DockerfileFacts | None:
     lines = parsed.lines or tuple(parsed.text.splitlines())
     for instruction in dockerfile.instructions:
         if instruction.keyword == "RUN":
-            facts.runs.append(_run_info(instruction, lines, facts.args(instruction)))
+            run = _run_info(instruction, lines, facts.args(instruction))
+            facts.runs.append(run)
+            for shell_command in run.commands:
+                argv = unwrap(shell_command.command.argv)
+                facts.commands.append((run, shell_command, argv, program(argv)))
+    facts.programs = frozenset(c[3] for c in facts.commands)
     return facts
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,6 +23,9 @@ from core.redact import redact
 from core.rules.base import Hit, ScanContext, rule
 from core.rules.compose import (
     DANGEROUS_CAPABILITIES,
+    Fields,
+    FileCache,
+    fields,
     image_tag_problem,
     is_runtime_socket,
     is_true,
@@ -43,15 +45,23 @@ _CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
 _FALSE_WORDS = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
 
 
-@dataclass(frozen=True, slots=True)
+def _value(found: Fields, key: str) -> Node | None:
+    entry = found.get(key)
+    return entry[1] if entry else None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Workload:
-    """One pod spec and where it sits: `spec_key` is the `spec:` key holding it, `path` its key path."""
+    """One pod spec and where it sits: `spec_key` is the `spec:` key holding it, `path` its key path.
+    `fields` and `security` index the pod spec and its securityContext."""
 
     kind: str
     name: str
     pod: MappingNode
     spec_key: ScalarNode
     path: str
+    fields: Fields
+    security: Fields
 
     @property
     def label(self) -> str:
@@ -61,15 +71,21 @@ class Workload:
         return (("workload", self.label), ("path", f"{self.path}.{path}" if path else self.path))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Container:
-    """One container of a workload; `group` is containers, initContainers or ephemeralContainers."""
+    """One container of a workload; `group` is containers, initContainers or ephemeralContainers.
+    `fields` and `context` index the container mapping and its securityContext."""
 
     workload: Workload
     group: str
     index: int
     name: str
     node: MappingNode
+    fields: Fields
+    context: Fields
+
+    def get(self, key: str) -> Node | None:
+        return _value(self.fields, key)
 
     @property
     def label(self) -> str:
@@ -88,19 +104,19 @@ class Container:
 
     def position(self) -> Position:
         """Where a missing setting is reported: the container's `name: …` (or its first line)."""
-        key, value = get_key(self.node, "name"), get(self.node, "name")
-        if key is not None and value is not None:
-            return span(key, value)
+        found = self.fields.get("name")
+        if found is not None:
+            return span(*found)
         first = node_position(self.node)
         return Position(first.line, first.column, first.line, first.column + 1)
 
     def security(self, key: str) -> Node | None:
-        return get(get(self.node, "securityContext"), key)
+        return _value(self.context, key)
 
     def effective(self, key: str) -> Node | None:
         """A securityContext field, the container's value overriding the pod's."""
-        own = self.security(key)
-        return own if own is not None else get(get(self.workload.pod, "securityContext"), key)
+        own = _value(self.context, key)
+        return own if own is not None else _value(self.workload.security, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +165,9 @@ def _collect(doc: Node, prefix: str, out: list[Workload], accounts: set[str],
         return
     pod, key, path = _pod_spec(doc, kind)
     if isinstance(pod, MappingNode) and isinstance(key, ScalarNode):
-        out.append(Workload(kind, name, pod, key, prefix + path))
+        pod_fields = fields(pod)
+        security = fields(_value(pod_fields, "securityContext"))
+        out.append(Workload(kind, name, pod, key, prefix + path, pod_fields, security))
 
 
 def _build(parsed: ParsedFile) -> Manifest:
@@ -158,37 +176,26 @@ def _build(parsed: ParsedFile) -> Manifest:
     secret_docs: list[MappingNode] = []
     for doc in parsed.docs:
         _collect(doc, "", workloads, accounts, secret_docs)
-    containers = [
-        Container(workload, group, index, scalar(get(node, "name")) or f"#{index}", node)
-        for workload in workloads
-        for group in _CONTAINER_GROUPS
-        for index, node in enumerate(seq(get(workload.pod, group)))
-        if isinstance(node, MappingNode)
-    ]
+    containers = []
+    for workload in workloads:
+        for group in _CONTAINER_GROUPS:
+            for index, node in enumerate(seq(_value(workload.fields, group))):
+                if isinstance(node, MappingNode):
+                    own = fields(node)
+                    name = scalar(_value(own, "name")) or f"#{index}"
+                    context = fields(_value(own, "securityContext"))
+                    containers.append(Container(workload, group, index, name, node, own, context))
     return Manifest(tuple(workloads), tuple(containers), frozenset(accounts), tuple(secret_docs))
 
 
-_cache_lock = threading.Lock()
-_cache: tuple[ParsedFile | None, Manifest | None] = (None, None)
-
-
-def manifest(parsed: ParsedFile) -> Manifest:
-    """The file's workloads; every rule runs on the same file in a row, so one entry is the whole cache."""
-    global _cache
-    cached_file, cached = _cache
-    if cached_file is parsed and cached is not None:
-        return cached
-    built = _build(parsed)
-    with _cache_lock:
-        _cache = (parsed, built)
-    return built
+#: The file's workloads and containers, built once per file for all DT-K rules.
+manifest = FileCache(_build)
 
 
 def _field_hit(container: Container, key: str, message: str, what: str) -> Hit:
     """A hit on `key: value` inside the container's securityContext."""
-    context = get(container.node, "securityContext")
-    key_node, value = get_key(context, key), get(context, key)
-    where = span(key_node, value) if key_node is not None and value is not None else container.position()
+    found = container.context.get(key)
+    where = span(*found) if found is not None else container.position()
     fix = container.fix(f"securityContext.{key}")
     return Hit(where, message, anchor=container.anchor(what), fix_data=fix)
 
@@ -228,11 +235,10 @@ def _register_host_namespace(rule_id: str, key: str, title: str, what: str, help
 
     def check(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         for workload in manifest(parsed).workloads:
-            value = get(workload.pod, key)
-            key_node = get_key(workload.pod, key)
-            if is_true(value) and key_node is not None and value is not None:
+            found = workload.fields.get(key)
+            if found is not None and is_true(found[1]):
                 yield Hit(
-                    span(key_node, value),
+                    span(*found),
                     f"{workload.label} shares the node's {what} ({key}: true)",
                     anchor=f"{workload.label}:{key}",
                     fix_data=workload.fix(key),
@@ -382,7 +388,7 @@ def no_drop_all(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 
 def _host_paths(workload: Workload) -> Iterator[tuple[str, str, Node]]:
     """(volume name, host path, path node) for every hostPath volume of a pod."""
-    for volume in seq(get(workload.pod, "volumes")):
+    for volume in seq(_value(workload.fields, "volumes")):
         path_node = get(get(volume, "hostPath"), "path")
         path = scalar(path_node)
         if path and path_node is not None:
@@ -449,7 +455,7 @@ different code and a rollback does not roll back. Pin a version tag, or better a
 )
 def unpinned_image(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for container in manifest(parsed).containers:
-        image = get(container.node, "image")
+        image = container.get("image")
         ref = scalar(image)
         problem = image_tag_problem(ref) if ref else None
         if image is not None and ref and problem:
@@ -474,11 +480,11 @@ def no_limits(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for container in manifest(parsed).containers:
         if container.group == "ephemeralContainers":
             continue  # Kubernetes does not allow resources on ephemeral containers
-        limits = get(get(container.node, "resources"), "limits")
+        limits = get(container.get("resources"), "limits")
         missing = [r for r in ("cpu", "memory") if get(limits, r) is None]
         if missing:
-            key = get_key(container.node, "resources")
-            where = node_position(key) if key is not None else container.position()
+            found = container.fields.get("resources")
+            where = node_position(found[0]) if found is not None else container.position()
             yield Hit(where, f"{container.label} has no {' or '.join(missing)} limit",
                       anchor=container.anchor("limits"), fix_data=container.fix("resources.limits"))
 
@@ -519,7 +525,7 @@ operator) and reference it with `valueFrom.secretKeyRef`; rotate a value that wa
 )
 def env_secret(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for container in manifest(parsed).containers:
-        for index, entry in enumerate(seq(get(container.node, "env"))):
+        for index, entry in enumerate(seq(container.get("env"))):
             name, value = scalar(get(entry, "name")), get(entry, "value")
             text = scalar(value)
             if name and text is not None and value is not None and looks_like_secret_assignment(name, text):
@@ -546,10 +552,10 @@ ServiceAccount) unless the application talks to the API.
 def token_automount(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     found = manifest(parsed)
     for workload in found.workloads:
-        value = get(workload.pod, "automountServiceAccountToken")
+        value = _value(workload.fields, "automountServiceAccountToken")
         if scalar(value) in _FALSE_WORDS:
             continue
-        account = scalar(get(workload.pod, "serviceAccountName")) or "default"
+        account = scalar(_value(workload.fields, "serviceAccountName")) or "default"
         if value is None and account in found.no_automount_accounts:
             continue
         where = node_position(value) if isinstance(value, ScalarNode) else node_position(workload.spec_key)

@@ -1,4 +1,4 @@
-"""Bad input in the tree never crashes discovery: each odd file is kept with a note or skipped with a reason."""
+"""Bad input never crashes discovery: each odd file is kept with a note or skipped with a reason."""
 
 from __future__ import annotations
 

@@ -10,9 +10,10 @@ import pytest
 
 from core.discovery import DiscoveryError, build_index
 from core.models import FileKind, GitStatus
+from core.progress import Progress
 
 
-def test_tracked_and_untracked_files_are_kept_and_ignored_ones_are_not(make_repo: Callable[..., Path]) -> None:
+def test_tracked_and_untracked_kept_and_ignored_dropped(make_repo: Callable[..., Path]) -> None:
     root = make_repo(
         {
             ".gitignore": "build/\n*.log\n",
@@ -64,7 +65,8 @@ def test_file_deleted_but_still_tracked_is_skipped_with_a_reason(make_repo: Call
 
 
 def test_subfolder_of_a_repository_is_opened_as_a_plain_folder(make_repo: Callable[..., Path]) -> None:
-    root = make_repo({"svc/Dockerfile": "FROM alpine:3.19\n", "svc/.gitignore": "*.tmp\n", "svc/x.tmp": "t\n"})
+    root = make_repo({"svc/Dockerfile": "FROM alpine:3.19\n", "svc/.gitignore": "*.tmp\n",
+                      "svc/x.tmp": "t\n"})
     index = build_index(root / "svc")
     assert not index.repo.is_git
     assert "inside the git repository" in (index.repo.problem or "")
@@ -106,7 +108,7 @@ def test_exclude_patterns_drop_files(make_repo: Callable[..., Path]) -> None:
 
 def test_progress_reports_start_and_end(make_repo: Callable[..., Path]) -> None:
     root = make_repo({f"s{i}.sh": "echo\n" for i in range(3)})
-    seen = []
+    seen: list[Progress] = []
     build_index(root, progress=seen.append)
     assert (seen[0].done, seen[0].total) == (0, 3)
     assert (seen[-1].done, seen[-1].total) == (3, 3)

@@ -62,7 +62,7 @@ def test_on_key_and_yaml11_booleans_stay_as_written() -> None:
                                   "t": True}
 
 
-def test_cache_hit_on_unchanged_content_and_reparse_of_the_changed_file(make_repo: Callable[..., Path]) -> None:
+def test_cache_hit_on_unchanged_content_and_reparse_on_change(make_repo: Callable[..., Path]) -> None:
     root = make_repo(
         {
             "docker-compose.yml": COMPOSE,

@@ -17,7 +17,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.widgets.empty_state import EmptyState
 from tui.widgets.file_view import MASK, FileView
-from tui.widgets.infra_tree import FileEntry, GroupEntry, InfraTree
+from tui.widgets.infra_tree import EXPAND_LIMIT, FileEntry, GroupEntry, InfraTree
 
 MakeRepo = Callable[..., Path]
 
@@ -263,3 +263,22 @@ async def test_discovery_failure_is_shown_not_raised(tmp_path: Path) -> None:
         assert any(isinstance(m, DiscoveryFailed) for m in seen)
         assert "Discovery failed" in app.main_screen.status.text
         assert "no such file or directory" in app.query_one("#file-empty", EmptyState).text
+
+
+async def test_large_group_starts_collapsed_and_fills_on_expand(make_repo: MakeRepo) -> None:
+    scripts = {f"svc{n:03}/run.sh": f"#!/bin/sh\necho {n}\n" for n in range(EXPAND_LIMIT + 5)}
+    app = DevopsApp(make_repo({**scripts, "Dockerfile": "FROM alpine:3.19\n"}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_ready(pilot)
+        tree = app.query_one(InfraTree)
+        assert tree.file_count == EXPAND_LIMIT + 6
+        group = next(n for n in tree.root.children if n.data == GroupEntry("Scripts"))
+        assert not group.is_expanded and not group.children
+        assert str(group.label) == f"Scripts ({EXPAND_LIMIT + 5})"
+        tree.set_counts({"svc007/run.sh": (2, Severity.MEDIUM)})
+        assert str(group.label).endswith(" 2 ")
+        tree.move_cursor(group)
+        await pilot.press("space")
+        await pilot.pause()
+        assert group.is_expanded and len(group.children) == EXPAND_LIMIT + 5
+        assert " 2 " in str(tree.node_for("svc007/run.sh").label)
