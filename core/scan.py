@@ -21,6 +21,7 @@ from core.models import FileKind, Finding, InfraFile, Position, Severity
 from core.parsing import ParsedFile, parse_text
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.rules.base import Hit, Rule, ScanContext, registered_rules
+from core.secrets.scanner import redact_line
 
 _OUR_PRAGMA = re.compile(r"devops-tui:\s*ignore\[([^\]]*)\]")
 _HADOLINT = re.compile(r"hadolint\s+ignore=([A-Z0-9,\s]+)")
@@ -74,9 +75,21 @@ def _suppressed(rule: Rule, parsed: ParsedFile, line: int) -> bool:
         checkov = _CHECKOV.search(text)
         if checkov and checkov.group(1) in rule.alias_ids:
             return True
-        if _SECRET_ALLOW.search(text) and rule.id.startswith("DT-S") and number == line:
+        if _SECRET_ALLOW.search(text) and _is_secret_rule(rule) and number == line:
             return True
     return False
+
+
+def _is_secret_rule(rule: Rule) -> bool:
+    """Rules whose flagged line holds a secret: their findings never carry the line as a snippet."""
+    return rule.id.startswith("DT-S") or "secret" in rule.tags
+
+
+def _snippet(rule: Rule, parsed: ParsedFile, line: int) -> str:
+    """The flagged line for display, with any secret on it redacted (never the raw value)."""
+    if _is_secret_rule(rule):
+        return ""
+    return redact_line(parsed.line(line).strip()[:200], parsed.path, parsed.kind)
 
 
 def _crash_finding(rule: Rule, parsed: ParsedFile, exc: BaseException) -> Finding:
@@ -128,8 +141,7 @@ def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
                     message=hit.message,
                     fingerprint=fingerprint(rule.id, parsed.path, anchor, occurrence),
                     kind=parsed.kind,
-                    snippet=parsed.line(hit.position.line).strip()[:200] if not rule.id.startswith("DT-S")
-                    else "",
+                    snippet=_snippet(rule, parsed, hit.position.line),
                     extra=hit.fix_data,
                 )
             )

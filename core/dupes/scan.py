@@ -16,7 +16,6 @@ from core.dupes.units import Unit, units_of
 from core.parsing import ParsedFile
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
-
 _UNIT_CACHE: dict[tuple[str, str, str], list[Unit]] = {}
 _UNIT_CACHE_LIMIT = 100_000
 

@@ -129,6 +129,14 @@ def _parse_assignments(f: DockerfileFacts, instruction: Instruction) -> list[_As
 _FIRST_TOKEN = re.compile(r"\S+")
 
 
+def _mentions(f: DockerfileFacts, needles: Iterable[str]) -> bool:
+    """Cheap prefilter: the lower-cased file text contains one of `needles`."""
+    lower = f.memo.get("lower")
+    if lower is None:
+        lower = f.memo["lower"] = f.parsed.text.lower()
+    return any(n in lower for n in needles)  # type: ignore[operator]
+
+
 def _image_parts(reference: str) -> tuple[str, str | None, str | None]:
     """(name, tag, digest) of an image reference; the registry port is not a tag."""
     name, _, digest = reference.partition("@")
@@ -549,7 +557,7 @@ def insecure_download(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                       fix_data=_fix(run.instruction, option=word.text))
 
 
-_TLS_CONFIG_HINT = re.compile(r"trusted-host|strict-?ssl|sslverify", re.IGNORECASE)
+_TLS_CONFIG_HINTS = ("trusted-host", "strict-ssl", "strictssl", "sslverify")
 _SSL_CONFIG_WORD = re.compile(
     r"(?:^|[.\s])(?:sslverify|strict-ssl|enablestrictssl)\s*[=\s]\s*['\"]?(?:0|false|no|off)\b",
     re.IGNORECASE,
@@ -603,8 +611,8 @@ installing its certificate (`pip --cert`, `npm config set cafile`, `git config h
     aliases=("checkov:CKV2_DOCKER_4", "checkov:CKV2_DOCKER_13", "checkov:CKV2_DOCKER_15"),
 )
 def insecure_tool_config(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if _TLS_CONFIG_HINT.search(parsed.text) else None
-    if f is None:
+    f = facts(parsed)
+    if f is None or not _mentions(f, _TLS_CONFIG_HINTS):
         return
     for run, shell_command, argv in _commands(f):
         word = _tls_config_word(argv)
@@ -633,10 +641,8 @@ def _tls_env_problem(key: str, value: str) -> str | None:
     return None
 
 
-_TLS_ENV_HINT = re.compile(
-    r"NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY|NPM_CONFIG_STRICT_SSL|GIT_SSL_NO_VERIFY|PIP_TRUSTED_HOST|"
-    r"GOINSECURE|GOFLAGS", re.IGNORECASE,
-)
+_TLS_ENV_HINTS = ("node_tls_reject_unauthorized", "pythonhttpsverify", "npm_config_strict_ssl",
+                  "git_ssl_no_verify", "pip_trusted_host", "goinsecure", "goflags")
 _TLS_ENV_WORD = re.compile(
     r"^(NODE_TLS_REJECT_UNAUTHORIZED|PYTHONHTTPSVERIFY|NPM_CONFIG_STRICT_SSL|GIT_SSL_NO_VERIFY|"
     r"PIP_TRUSTED_HOST|GOINSECURE|GOFLAGS)=(.*)$",
@@ -659,8 +665,8 @@ Remove the variable and install the private CA certificate into the image's trus
              "checkov:CKV2_DOCKER_14", "checkov:CKV2_DOCKER_16", "checkov:CKV2_DOCKER_18"),
 )
 def insecure_tls_env(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if _TLS_ENV_HINT.search(parsed.text) else None
-    if f is None:
+    f = facts(parsed)
+    if f is None or not _mentions(f, _TLS_ENV_HINTS):
         return
     for instruction in f.dockerfile.instructions:
         if instruction.keyword in ("ARG", "ENV"):
@@ -695,10 +701,9 @@ _UNSIGNED_FLAGS = {
     "apk": ("--allow-untrusted",),
     "rpm": ("--nosignature", "--nodigest", "--noverify", "--nofiledigest"),
 }
-_UNSIGNED_HINT = re.compile(
-    r"allow-unauth|force-yes|allow-insecure|allow-untrusted|nogpgcheck|no-gpg-checks|--no(?:signature|digest|"
-    r"verify|filedigest)|gpgcheck|trusted=yes|AllowUnauthenticated|AllowInsecureRepositories", re.IGNORECASE,
-)
+_UNSIGNED_HINTS = ("allow-unauth", "force-yes", "allow-insecure", "allow-untrusted", "gpgcheck", "gpg-check",
+                   "--nosignature", "--nodigest", "--noverify", "--nofiledigest", "trusted=yes",
+                   "allowunauthenticated", "allowinsecurerepositories")
 _UNSIGNED_CONFIG = re.compile(
     r"(?:^|[\s.:\[])(?:gpgcheck\s*=\s*(?:0|false|no)\b|trusted=yes\b|"
     r"APT::Get::AllowUnauthenticated\s*=?\s*['\"]?(?:true|1|yes)\b|"
@@ -722,8 +727,8 @@ signing key (`/etc/apt/keyrings`, `rpm --import`, `/etc/apk/keys`) instead.
              "checkov:CKV2_DOCKER_10", "checkov:CKV2_DOCKER_11"),
 )
 def unsigned_packages(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if _UNSIGNED_HINT.search(parsed.text) else None
-    if f is None:
+    f = facts(parsed)
+    if f is None or not _mentions(f, _UNSIGNED_HINTS):
         return
     for run, shell_command, argv in _commands(f):
         name = program(argv)

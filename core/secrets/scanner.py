@@ -220,16 +220,22 @@ def redact_secrets(text: str, path: str = "", kind: FileKind | None = None) -> s
 
 #: A long base64-alphabet run; on a line seen out of context (a PEM body line) it may be key material.
 _LONG_RUN = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+#: A line that is nothing but a base64 blob (the short last line of a PEM body, say).
+_BLOB_LINE = re.compile(r"^(\s*)([A-Za-z0-9+/]{16,}={0,2})(\s*)$")
 
 
 def redact_line(line: str, path: str = "", kind: FileKind | None = None) -> str:
-    """One line safe to show as a snippet: secrets redacted, and stray high-entropy runs too.
+    """One line safe to show as a snippet: secrets redacted, and stray key material too.
 
     A line taken from the middle of a file may hold part of a multi-line secret that no detector can
-    recognise on its own, so any 40+ character run denser than hex (> 4.5 bits per character) is
-    redacted as well; digests and hex ids (at most 4 bits per character) survive.
+    recognise on its own, so a line that is only a base64 blob, and any 40+ character run denser than
+    hex (> 4.5 bits per character), is redacted as well; digests and hex ids (at most 4 bits per
+    character) survive. Prefer `redact_secrets` on the whole text when you have it.
     """
     redacted = redact_secrets(line, path, kind)
+    blob = _BLOB_LINE.match(redacted)
+    if blob and shannon_entropy(blob.group(2)) > 3.5:
+        return f"{blob.group(1)}{redact(blob.group(2))}{blob.group(3)}"
 
     def hide(match: re.Match[str]) -> str:
         run = match.group(0)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 import time
 
-import pytest
-
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
 from core.scan import scan_text
@@ -447,7 +445,6 @@ def test_g012_secrets_inherit() -> None:
 # ---------------------------------------------------------------------------------------------- G013
 
 
-@pytest.mark.xfail(strict=True, reason="core/scan.py keeps the line as snippet unless the rule ID is DT-S*")
 def test_g013_finding_carries_no_snippet() -> None:
     text = "on: push\njobs:\n  a:\n    container:\n      image: x:1\n      credentials:\n" \
         "        username: ci\n        password: hunter2-Vq8xT3\n"

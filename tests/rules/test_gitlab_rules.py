@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from core.discovery import build_index
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
@@ -196,7 +194,6 @@ def test_l005_secrets_in_variables_are_redacted() -> None:
     assert "DB_PASSWORD" in findings[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="core/scan.py keeps the line as snippet unless the rule ID is DT-S*")
 def test_l005_finding_carries_no_snippet() -> None:
     assert all("Xk9#mQ2vLp8w" not in f.snippet for f in scan("DT-L005", PIPELINE))
 

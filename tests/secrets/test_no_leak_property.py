@@ -19,7 +19,7 @@ from core.reports.sarif import render_sarif
 from core.reports.text import render_text
 from core.rules.base import registered_rules
 from core.scan import scan_text
-from core.secrets import mask_secrets, redact_line
+from core.secrets import mask_secrets, redact_line, redact_secrets
 from tests.secrets.planted import make_planted, planted_files
 from tests.secrets.planted import fragments as value_fragments
 
@@ -39,6 +39,7 @@ def test_no_planted_secret_reaches_any_output(seed: bytes, which: str) -> None:
         render_sarif(findings, registered_rules()),
         json.dumps([(f.message, f.fingerprint, f.snippet, f.extra) for f in findings]),
         "\n".join(redact_line(line, path) for line in text.splitlines()),
+        redact_secrets(text, path),
     ]
     masked = mask_secrets(text, path)
     outputs.append(masked.text)
