@@ -24,7 +24,7 @@ SEQUENCE_CATEGORIES = {
     "docker-instruction": "docker-run",
     "shell-statement": "shell-statements",
 }
-WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys")
+WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys", "k8s-manifest")
 _TOUCH_KEYS = ("secrets", "env", "runs-on", "needs", "services", "if")
 
 
@@ -96,6 +96,7 @@ def _abstraction(category: str, occurrences: Sequence[Occurrence]) -> str:
         "shell-statements": "shell-lib",
         "shell-function": "shell-lib",
         "env-keys": "env-template",
+        "k8s-manifest": "kustomize-base",
     }.get(category, "manual")
 
 

@@ -18,6 +18,7 @@ ABSTRACTION_TEXT = {
     "docker-base-stage": "a shared base stage or base image",
     "shell-lib": "a shared library script the scripts source",
     "env-template": "one shared .env template",
+    "kustomize-base": "a kustomize base with per-service patches (or a Helm chart)",
 }
 CATEGORY_RULES = {
     "gha-steps": ("DT-U001", "Copy-pasted GitHub Actions steps"),
@@ -29,6 +30,7 @@ CATEGORY_RULES = {
     "shell-statements": ("DT-U007", "Copy-pasted shell statements"),
     "shell-function": ("DT-U008", "Copy-pasted shell function"),
     "env-keys": ("DT-U009", "Repeated set of environment variables"),
+    "k8s-manifest": ("DT-U010", "Copy-pasted Kubernetes manifest"),
 }
 
 

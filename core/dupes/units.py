@@ -212,6 +212,18 @@ def env_units(parsed: ParsedFile) -> list[Unit]:
                  digest(form), digest(form), form)]
 
 
+def k8s_units(parsed: ParsedFile) -> list[Unit]:
+    """Each Kubernetes document as a whole unit: copy-pasted manifests are a kustomize base waiting."""
+    units: list[Unit] = []
+    for number, doc in enumerate(parsed.docs):
+        kind, name = scalar(get(doc, "kind")), scalar(get(get(doc, "metadata"), "name"))
+        if not isinstance(doc, MappingNode) or not kind:
+            continue
+        units.append(_unit("k8s-manifest", parsed, "documents", number, f"{kind} {name or number}", doc,
+                           to_python(doc)))
+    return units
+
+
 def units_of(parsed: ParsedFile) -> list[Unit]:
     """Every unit of one parsed file (empty for kinds without units or unparseable files)."""
     kind = parsed.kind
@@ -227,4 +239,6 @@ def units_of(parsed: ParsedFile) -> list[Unit]:
         return shell_units(parsed)
     if kind is FileKind.ENV:
         return env_units(parsed)
+    if kind is FileKind.K8S:
+        return k8s_units(parsed)
     return []

@@ -317,6 +317,7 @@ def plan_fixes(findings: Iterable[Finding], index: InfraIndex, rule: str | Itera
     chosen = _selected(rule)
     wanted: dict[str, set[str]] = {}
     skipped: list[Skipped] = []
+    selected: list[Finding] = []
     for finding in findings:
         if chosen is not None and finding.rule_id not in chosen:
             continue
@@ -326,10 +327,12 @@ def plan_fixes(findings: Iterable[Finding], index: InfraIndex, rule: str | Itera
             skipped.append(Skipped(finding.path, finding.rule_id, finding.line, "needs review (--safe-only)"))
             continue
         wanted.setdefault(finding.path, set()).add(finding.rule_id)
+        selected.append(finding)
     ws = Workspace(index.root)
     runs: list[_FileRun] = []
     fixed: list[Finding] = []
     for rel in sorted(wanted):
+        done: list[Finding] = []
         parsed = index.parsed.get(rel)
         problem = _fresh(parsed, index.root) if parsed is not None else f"{rel} is not in the index"
         if parsed is None or problem is not None:
@@ -337,8 +340,14 @@ def plan_fixes(findings: Iterable[Finding], index: InfraIndex, rule: str | Itera
             continue
         run = _FileRun(parsed, [rules[r] for r in sorted(wanted[rel])], frozenset(index.files))
         run.findings = run.scan(parsed, ws, {})
-        _fix_file(run, fixers, ws, safe_only, fixed, skipped)
+        _fix_file(run, fixers, ws, safe_only, done, skipped)
         runs.append(run)
+        # Report the scanned findings that are gone (their fingerprints, not the rescans', which shift
+        # when identical lines are fixed one by one).
+        left = {(f.rule_id, f.fingerprint) for f in run.findings}
+        originals = [f for f in selected if f.path == rel and f.rule_id in wanted[rel]]
+        gone = [f for f in originals if (f.rule_id, f.fingerprint) not in left]
+        fixed.extend(gone if len(gone) == len(done) else done)
     try:
         proposal = _proposal(runs, ws, index.root, fixed)
     except PathRefused as exc:

@@ -1,7 +1,7 @@
 """Secret detection: token formats, private keys, credentials in URLs, and keyword assignments.
 
 Use `find_secrets` to locate secrets, `mask_secrets` / `SecretMasker` before any text leaves the
-process (the LLM agent, the file view), and `redact_line` / `redact_secrets` for snippets.
+process (the LLM agent, the file view), and `redacted_lines` / `redact_line` for snippets.
 `core.secrets.keywords` holds the shared "is this KEY=VALUE a secret" heuristics.
 """
 
@@ -14,6 +14,7 @@ from core.secrets.scanner import (
     mask_secrets,
     redact_line,
     redact_secrets,
+    redacted_lines,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "mask_secrets",
     "redact_line",
     "redact_secrets",
+    "redacted_lines",
 ]

@@ -8,7 +8,8 @@ Contract:
   and keeps the mapping so a reply written against the masked text can be mapped back; this is the
   only form of a file the LLM agent and the file view may show. `SecretMasker` keeps one numbering
   across many files.
-- `redact_secrets` / `redact_line` replace values by `core.redact.redact(value)` for snippets.
+- `redacted_lines` (whole-file context, line count kept), `redact_secrets` and `redact_line` (one
+  line alone, best effort) replace values by `core.redact.redact(value)` for snippets and views.
 Nothing here prints, logs or raises on bad input: any str is valid input.
 """
 
@@ -216,6 +217,29 @@ def redact_secrets(text: str, path: str = "", kind: FileKind | None = None) -> s
         cursor = match.end
     parts.append(text[cursor:])
     return "".join(parts)
+
+
+def redacted_lines(text: str, path: str = "", kind: FileKind | None = None) -> list[str]:
+    """The file's lines with secrets redacted using the whole file as context, line count kept.
+
+    This is the form for snippets and line-numbered views: a multi-line value (a PEM body) shows its
+    redacted form on its first line and `…` on each further line, at that line's indentation.
+    """
+    matches = find_secrets(text, path, kind, thorough=True)
+    if not matches:
+        return text.splitlines()
+    parts: list[str] = []
+    cursor = 0
+    for match in matches:
+        parts.append(text[cursor:match.start])
+        _, *rest = match.value.split("\n")
+        parts.append(redact(match.value))
+        for line in rest:
+            body = line.lstrip()
+            parts.append("\n" + line[: len(line) - len(body)] + ("…" if body else ""))
+        cursor = match.end
+    parts.append(text[cursor:])
+    return "".join(parts).splitlines()
 
 
 #: A long base64-alphabet run; on a line seen out of context (a PEM body line) it may be key material.

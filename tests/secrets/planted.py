@@ -20,7 +20,9 @@ import json
 import re
 
 MARK = "{value}"
-ALNUM = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" if c not in "eEyY")
+ALNUM = "".join(
+    c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" if c not in "eEyY"
+)
 URLSAFE = ALNUM + "_-"
 B64 = ALNUM + "+/"
 HEX = "0123456789abcdef"
@@ -63,25 +65,39 @@ def make_planted(seed: bytes = b"devops-tui") -> list[tuple[str, str, str]]:
         ("github-oauth", "gho_FAKE" + s.chars(ALNUM, 32), "GH_OAUTH_TOKEN={value}"),
         ("github-app-token", "ghs_FAKE" + s.chars(ALNUM, 32), "GH_APP_INSTALLATION_TOKEN={value}"),
         ("github-refresh-token", "ghr_FAKE" + s.chars(ALNUM, 32), "GH_REFRESH_TOKEN={value}"),
-        ("github-fine-grained-pat", "github_pat_FAKE" + s.chars(ALNUM, 18) + "_" + s.chars(ALNUM, 59),
-         "GH_PAT={value}"),
+        (
+            "github-fine-grained-pat",
+            "github_pat_FAKE" + s.chars(ALNUM, 18) + "_" + s.chars(ALNUM, 59),
+            "GH_PAT={value}",
+        ),
         ("gitlab-pat", "glpat-FAKE" + s.chars(URLSAFE, 16), "GITLAB_TOKEN={value}"),
         ("gitlab-ptt", "glptt-" + s.chars(HEX, 40), "GITLAB_TRIGGER_TOKEN={value}"),
         ("gitlab-rrt", "GR1348941FAKE" + s.chars(URLSAFE, 16), "RUNNER_REGISTRATION_TOKEN={value}"),
         ("gitlab-deploy-token", "gldt-FAKE" + s.chars(URLSAFE, 16), "GITLAB_DEPLOY_TOKEN={value}"),
         ("gitlab-runner-authentication-token", "glrt-FAKE" + s.chars(URLSAFE, 16), "RUNNER_TOKEN={value}"),
         ("gitlab-cicd-job-token", "glcbt-64_FAKE" + s.chars(URLSAFE, 16), "UPSTREAM_JOB_TOKEN={value}"),
-        ("slack-bot-token",
-         f"xoxb-{s.chars(DIGITS, 11)}-{s.chars(DIGITS, 13)}-FAKE{s.chars(ALNUM, 20)}", "SLACK_BOT_TOKEN={value}"),
-        ("slack-user-token",
-         f"xoxp-{s.chars(DIGITS, 10)}-{s.chars(DIGITS, 11)}-{s.chars(DIGITS, 12)}-FAKE{s.chars(ALNUM, 28)}",
-         "SLACK_USER_TOKEN={value}"),
+        (
+            "slack-bot-token",
+            f"xoxb-{s.chars(DIGITS, 11)}-{s.chars(DIGITS, 13)}-FAKE{s.chars(ALNUM, 20)}",
+            "SLACK_BOT_TOKEN={value}",
+        ),
+        (
+            "slack-user-token",
+            f"xoxp-{s.chars(DIGITS, 10)}-{s.chars(DIGITS, 11)}-{s.chars(DIGITS, 12)}"
+            f"-FAKE{s.chars(ALNUM, 28)}",
+            "SLACK_USER_TOKEN={value}",
+        ),
         ("slack-legacy-workspace-token", "xoxa-2-FAKE" + s.chars(ALNUM, 36), "SLACK_WORKSPACE_TOKEN={value}"),
-        ("slack-app-token",
-         f"xapp-1-A{s.chars(UPPER_DIGITS, 10)}-{s.chars(DIGITS, 13)}-{s.chars(HEX, 64)}", "SLACK_APP_TOKEN={value}"),
-        ("slack-webhook-url",
-         f"T{s.chars(UPPER_DIGITS, 10)}/B{s.chars(UPPER_DIGITS, 10)}/FAKE{s.chars(ALNUM, 20)}",
-         "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/{value}"),
+        (
+            "slack-app-token",
+            f"xapp-1-A{s.chars(UPPER_DIGITS, 10)}-{s.chars(DIGITS, 13)}-{s.chars(HEX, 64)}",
+            "SLACK_APP_TOKEN={value}",
+        ),
+        (
+            "slack-webhook-url",
+            f"T{s.chars(UPPER_DIGITS, 10)}/B{s.chars(UPPER_DIGITS, 10)}/FAKE{s.chars(ALNUM, 20)}",
+            "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/{value}",
+        ),
         ("stripe-access-token", "sk_live_FAKE" + s.chars(ALNUM, 28), "STRIPE_SECRET_KEY={value}"),
         ("stripe-test-key", "sk_test_FAKE" + s.chars(ALNUM, 28), "STRIPE_TEST_SECRET_KEY={value}"),
         ("gcp-api-key", "AIzaFAKE" + s.chars(URLSAFE, 31), "GOOGLE_MAPS_API_KEY={value}"),
@@ -90,16 +106,34 @@ def make_planted(seed: bytes = b"devops-tui") -> list[tuple[str, str, str]]:
         ("docker-hub-pat", "dckr_pat_FAKE" + s.chars(URLSAFE, 23), "DOCKERHUB_TOKEN={value}"),
         ("twilio-api-key", "SK" + s.chars(HEX, 32), "TWILIO_API_KEY={value}"),
         ("twilio-auth-token", s.chars(HEX, 32), "TWILIO_AUTH_TOKEN={value}"),
-        ("sendgrid-api-token", f"SG.{s.chars(URLSAFE, 22)}.{s.chars(URLSAFE, 43)}", "SENDGRID_API_KEY={value}"),
-        ("azure-storage-account-key", s.chars(B64, 86) + "==",
-         "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=fakeacct;"
-         "AccountKey={value};EndpointSuffix=core.windows.net"),
+        (
+            "sendgrid-api-token",
+            f"SG.{s.chars(URLSAFE, 22)}.{s.chars(URLSAFE, 43)}",
+            "SENDGRID_API_KEY={value}",
+        ),
+        (
+            "azure-storage-account-key",
+            s.chars(B64, 86) + "==",
+            "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=fakeacct;"
+            "AccountKey={value};EndpointSuffix=core.windows.net",
+        ),
         ("jwt", f"{jwt_header}.{jwt_payload}.{s.chars(URLSAFE, 43)}", "SERVICE_JWT={value}"),
-        ("private-key", "\n".join(pem_lines),
-         "-----BEGIN RSA PRIVATE KEY-----\n{value}\n-----END RSA PRIVATE KEY-----"),
+        (
+            "private-key",
+            "\n".join(pem_lines),
+            "-----BEGIN RSA PRIVATE KEY-----\n{value}\n-----END RSA PRIVATE KEY-----",
+        ),
         ("private-key-base64", base64.b64encode(fake_pem.encode()).decode(), "KUBE_CLIENT_KEY_DATA={value}"),
-        ("basic-auth-url", "FAKE" + s.chars(ALNUM, 16), "DATABASE_URL=postgres://app:{value}@db.internal:5432/app"),
-        ("openai-api-key", f"sk-proj-FAKE{s.chars(URLSAFE, 36)}T3BlbkFJ{s.chars(URLSAFE, 40)}", "OPENAI_API_KEY={value}"),
+        (
+            "basic-auth-url",
+            "FAKE" + s.chars(ALNUM, 16),
+            "DATABASE_URL=postgres://app:{value}@db.internal:5432/app",
+        ),
+        (
+            "openai-api-key",
+            f"sk-proj-FAKE{s.chars(URLSAFE, 36)}T3BlbkFJ{s.chars(URLSAFE, 40)}",
+            "OPENAI_API_KEY={value}",
+        ),
         ("anthropic-api-key", "sk-ant-api03-FAKE" + s.chars(URLSAFE, 89) + "AA", "ANTHROPIC_API_KEY={value}"),
         ("digitalocean-token", "dop_v1_" + s.chars(HEX, 64), "DIGITALOCEAN_ACCESS_TOKEN={value}"),
         ("vault-token", "hvs.FAKE" + s.chars(URLSAFE, 96), "VAULT_TOKEN={value}"),

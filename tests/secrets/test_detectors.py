@@ -26,8 +26,10 @@ def test_catalogue_has_thirty_plus_detectors_each_planted() -> None:
         assert all(":" in alias for alias in detector.aliases)
 
 
-@pytest.mark.parametrize("render,path", [(render_env, ".env"), (render_shell, "deploy/release.sh"),
-                                         (render_compose, "docker-compose.yml")])
+@pytest.mark.parametrize(
+    "render,path",
+    [(render_env, ".env"), (render_shell, "deploy/release.sh"), (render_compose, "docker-compose.yml")],
+)
 @pytest.mark.parametrize("detector_id", sorted(PLANTED_BY_ID))
 def test_detector_finds_planted_value_at_exact_position(detector_id: str, render: object, path: str) -> None:
     value, template = PLANTED_BY_ID[detector_id]
@@ -49,7 +51,7 @@ def test_detector_finds_planted_value_at_exact_position(detector_id: str, render
 def test_explicit_positions_in_a_dotenv_file() -> None:
     value = PLANTED_BY_ID["github-pat"][0]
     aws = PLANTED_BY_ID["aws-access-token"][0]
-    text = f"# api settings\nAPP_ENV=prod\nGITHUB_TOKEN={value}\n  AWS_ACCESS_KEY_ID = \"{aws}\" # ci\n"
+    text = f'# api settings\nAPP_ENV=prod\nGITHUB_TOKEN={value}\n  AWS_ACCESS_KEY_ID = "{aws}" # ci\n'
     found = find_secrets(text, ".env")
     assert [(m.detector_id, m.line, m.column, m.end_line, m.end_column) for m in found] == [
         ("github-pat", 3, 14, 3, 54),
@@ -65,13 +67,19 @@ def test_pem_block_value_is_body_and_region_spans_the_block() -> None:
     assert (match.line, match.column) == (3, 1)
     assert (match.region_line, match.region_column) == (2, 1)
     last = len(value.splitlines()) + 3
-    assert (match.region_end_line, match.region_end_column) == (last, len("-----END RSA PRIVATE KEY-----") + 1)
+    assert (match.region_end_line, match.region_end_column) == (
+        last,
+        len("-----END RSA PRIVATE KEY-----") + 1,
+    )
 
 
 def test_pem_inside_a_json_string_with_escaped_newlines() -> None:
     body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" * 4
-    text = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n' + body + \
-        '\\n-----END PRIVATE KEY-----\\n"}\n'
+    text = (
+        '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+        + body
+        + '\\n-----END PRIVATE KEY-----\\n"}\n'
+    )
     (match,) = find_secrets(text, "sa.json")
     assert match.detector_id == "private-key" and match.value == body
     assert match.column == text.index(body) + 1
@@ -79,8 +87,11 @@ def test_pem_inside_a_json_string_with_escaped_newlines() -> None:
 
 def test_pem_in_yaml_block_scalar_masks_every_body_line() -> None:
     lines = [f"MIIB{i}Kj9Qh2cW3vN8pLmT5rXs1Zb7Gd4Fa6Hk0Jq" + "Ab9Cd8Ef7Gh6" * 2 for i in range(6)]
-    text = "tls:\n  key: |\n    -----BEGIN EC PRIVATE KEY-----\n" + "".join(f"    {ln}\n" for ln in lines) + \
-        "    -----END EC PRIVATE KEY-----\n"
+    text = (
+        "tls:\n  key: |\n    -----BEGIN EC PRIVATE KEY-----\n"
+        + "".join(f"    {ln}\n" for ln in lines)
+        + "    -----END EC PRIVATE KEY-----\n"
+    )
     (match,) = find_secrets(text, "values.yaml")
     assert match.value.startswith(lines[0]) and match.value.endswith(lines[-1])
     assert (match.region_line, match.region_column) == (3, 5)
@@ -96,7 +107,11 @@ NEGATIVES: list[tuple[str, str, str]] = [
     ("aws-access-token", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n", ".env"),
     ("aws-access-token", "id: AKIA1234567890ABCDE\n", "x.yaml"),  # 21 chars: wrong length
     ("aws-access-token", "HASH=ZAKIAQ7W3E5R7T9Y1U3I5\n", ".env"),  # inside a longer word
-    ("aws-secret-access-key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", "credentials"),
+    (
+        "aws-secret-access-key",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+        "credentials",
+    ),
     ("aws-secret-access-key", "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}\n", ".env"),
     ("github-pat", "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", ".env"),
     ("github-pat", "GITHUB_TOKEN=ghp_000000000000000000000000000000000000\n", ".env"),
@@ -109,14 +124,17 @@ NEGATIVES: list[tuple[str, str, str]] = [
     ("gitlab-ptt", "glptt-0000000000000000000000000000000000000000\n", "notes.txt"),
     ("gitlab-rrt", "--registration-token GR1348941<token>\n", "register.sh"),
     ("gitlab-deploy-token", "gldt-abc\n", "notes.txt"),
-    ("gitlab-runner-authentication-token", "token = \"glrt-XXXXXXXXXXXXXXXXXXXX\"\n", "config.toml"),
+    ("gitlab-runner-authentication-token", 'token = "glrt-XXXXXXXXXXXXXXXXXXXX"\n', "config.toml"),
     ("gitlab-cicd-job-token", "glcbt-64_...\n", "notes.txt"),
     ("slack-bot-token", "SLACK_BOT_TOKEN=xoxb-your-bot-token\n", ".env"),
     ("slack-user-token", "xoxp-123-456-789-abc\n", "notes.txt"),
     ("slack-legacy-workspace-token", "xoxa-xxxxxxxxxxxx\n", "notes.txt"),
     ("slack-app-token", "xapp-1-...\n", "notes.txt"),
-    ("slack-webhook-url", "url: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX\n",
-     "alerts.yaml"),
+    (
+        "slack-webhook-url",
+        "url: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX\n",
+        "alerts.yaml",
+    ),
     ("stripe-access-token", "STRIPE_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx\n", ".env"),
     ("stripe-test-key", "STRIPE_KEY=sk_test_<your key>\n", ".env"),
     ("gcp-api-key", "key=AIzaSyA-tooShort\n", ".env"),
@@ -126,16 +144,29 @@ NEGATIVES: list[tuple[str, str, str]] = [
     ("twilio-api-key", "digest: sha256:SK0123456789abcdef0123456789abcdef01\n", "x.yaml"),  # too long
     ("twilio-auth-token", "AUTH_TOKEN=9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d\n", ".env"),  # no Twilio context
     ("sendgrid-api-token", "SENDGRID_API_KEY=SG.xxxxx.yyyyy\n", ".env"),
-    ("azure-storage-account-key",
-     "UseDevelopmentStorage=true;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uS"
-     "RZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==\n", "appsettings.txt"),
-    ("jwt", "header: eyJub3QiOiJhIGp3dCBoZWFkZXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl\n",
-     "x.yaml"),  # header has no "alg"
+    (
+        "azure-storage-account-key",
+        "UseDevelopmentStorage=true;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uS"
+        "RZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==\n",
+        "appsettings.txt",
+    ),
+    (
+        "jwt",
+        "header: eyJub3QiOiJhIGp3dCBoZWFkZXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl\n",
+        "x.yaml",
+    ),  # header has no "alg"
     ("private-key", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n", "README.md"),
-    ("private-key", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n",
-     "pub.pem"),
-    ("private-key-base64", "ca: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJJakFOQmdrcWhraUc5dzBCQVFFRkFBT0NBUThB\n",
-     "kubeconfig.yaml"),  # a certificate, not a key
+    (
+        "private-key",
+        "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n"
+        "-----END PUBLIC KEY-----\n",
+        "pub.pem",
+    ),
+    (
+        "private-key-base64",
+        "ca: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJJakFOQmdrcWhraUc5dzBCQVFFRkFBT0NBUThB\n",
+        "kubeconfig.yaml",
+    ),  # a certificate, not a key
     ("basic-auth-url", "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app\n", ".env"),
     ("basic-auth-url", "url: https://user:password@example.com/path\n", "docs.yaml"),
     ("basic-auth-url", "git clone git@github.com:org/repo.git\n", "setup.sh"),
@@ -149,12 +180,16 @@ NEGATIVES: list[tuple[str, str, str]] = [
     ("secret-assignment", "POSTGRES_PASSWORD=${PG}\n", ".env"),
     ("secret-assignment", "POSTGRES_PASSWORD=changeme\n", ".env"),
     ("secret-assignment", "PASSWORD_FILE=/run/secrets/db\n", ".env"),
-    ("secret-name-value", "- name: DB_PASSWORD\n  value: \"\"\n", "k8s.yaml"),
+    ("secret-name-value", '- name: DB_PASSWORD\n  value: ""\n', "k8s.yaml"),
 ]
 
 
-@pytest.mark.parametrize("detector_id,text,path", NEGATIVES, ids=[f"{n[0]}-{i}" for i, n in enumerate(NEGATIVES)])
-def test_detector_ignores_placeholders_examples_and_wrong_lengths(detector_id: str, text: str, path: str) -> None:
+@pytest.mark.parametrize(
+    "detector_id,text,path", NEGATIVES, ids=[f"{n[0]}-{i}" for i, n in enumerate(NEGATIVES)]
+)
+def test_detector_ignores_placeholders_examples_and_wrong_lengths(
+    detector_id: str, text: str, path: str
+) -> None:
     assert detector_id in DETECTORS_BY_ID
     found = find_secrets(text, path)
     assert detector_id not in {m.detector_id for m in found}, [(m.detector_id, m.line) for m in found]
@@ -192,4 +227,4 @@ def test_empty_binaryish_and_huge_inputs_do_not_crash() -> None:
     # A character whose lower() is two characters must not shift offsets.
     text = "İstanbul " * 50 + f"NPM_TOKEN={value}\n"
     (match,) = find_secrets(text, "notes.txt", FileKind.OTHER)
-    assert text[match.start:match.end] == value
+    assert text[match.start : match.end] == value

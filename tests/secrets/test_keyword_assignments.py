@@ -22,8 +22,11 @@ DEBUG=true
 
 
 def _s019(text: str, path: str) -> list[tuple[int, int, int]]:
-    return [(f.position.line, f.position.column, f.position.end_column or 0)
-            for f in scan_text(path, text) if f.rule_id == "DT-S019"]
+    return [
+        (f.position.line, f.position.column, f.position.end_column or 0)
+        for f in scan_text(path, text)
+        if f.rule_id == "DT-S019"
+    ]
 
 
 def test_dotenv_flags_literals_and_skips_references_placeholders_and_paths() -> None:
@@ -31,7 +34,9 @@ def test_dotenv_flags_literals_and_skips_references_placeholders_and_paths() -> 
 
 
 def test_postgres_password_literal_flagged_reference_not() -> None:
-    assert [m.key for m in find_secrets("POSTGRES_PASSWORD=hunter2hunter2\n", ".env")] == ["POSTGRES_PASSWORD"]
+    assert [m.key for m in find_secrets("POSTGRES_PASSWORD=hunter2hunter2\n", ".env")] == [
+        "POSTGRES_PASSWORD"
+    ]
     assert find_secrets("POSTGRES_PASSWORD=${PG}\n", ".env") == []
 
 
@@ -51,9 +56,14 @@ mysql --password=Tq7Vm2Xk9Lp4 -h db
 
 
 def test_generic_yaml_and_json_with_camel_case_keys() -> None:
-    yaml_text = "database:\n  host: db\n  password: Zq8-Lm3-Vx7\n  passwordFile: /etc/pw\nclient:\n  apiKey: 'K2n9Qx7Lw3'\n"
+    yaml_text = (
+        "database:\n  host: db\n  password: Zq8-Lm3-Vx7\n  passwordFile: /etc/pw\n"
+        "client:\n  apiKey: 'K2n9Qx7Lw3'\n"
+    )
     assert [(m.key, m.line, m.column) for m in find_secrets(yaml_text, "config/app.yaml")] == [
-        ("password", 3, 13), ("apiKey", 6, 12)]
+        ("password", 3, 13),
+        ("apiKey", 6, 12),
+    ]
     json_text = '{"user": "svc", "clientSecret": "Hq3Lz8Vn2Kx7", "tokenUrl": "https://idp/token"}\n'
     (match,) = find_secrets(json_text, "settings.json")
     assert (match.key, match.column) == ("clientSecret", 34)
@@ -72,7 +82,8 @@ if args.password == self.password:
     assert [(m.key, m.line, m.column) for m in found] == [("api_key", 4, 12)]
     # Masking reads unquoted values everywhere: it is better to hide too much than too little.
     assert [m.key for m in find_secrets("DB_PASSWORD: hunter2hunter2\n", "notes.md", thorough=True)] == [
-        "DB_PASSWORD"]
+        "DB_PASSWORD"
+    ]
 
 
 def test_kubernetes_name_value_pairs() -> None:
@@ -90,7 +101,12 @@ spec:
             secretKeyRef: {name: api, key: token}
 """
     (match,) = find_secrets(manifest, "k8s/api.yaml", FileKind.K8S)
-    assert (match.detector_id, match.key, match.line, match.column) == ("secret-name-value", "DB_PASSWORD", 6, 19)
+    assert (match.detector_id, match.key, match.line, match.column) == (
+        "secret-name-value",
+        "DB_PASSWORD",
+        6,
+        19,
+    )
 
 
 def test_dt_s019_leaves_kind_aware_files_to_their_own_rules() -> None:
@@ -98,13 +114,21 @@ def test_dt_s019_leaves_kind_aware_files_to_their_own_rules() -> None:
     assert _s019(compose, "docker-compose.yml") == []
     # ...but the value is still found, so masking hides it.
     assert [m.key for m in find_secrets(compose, "docker-compose.yml")] == ["POSTGRES_PASSWORD"]
-    workflow = "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    env:\n      NPM_PASSWORD: Xk2-Lp9-Vq4\n" \
+    workflow = (
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    env:\n      NPM_PASSWORD: Xk2-Lp9-Vq4\n"
         "    steps:\n      - run: echo\n"
+    )
     assert _s019(workflow, ".github/workflows/ci.yml") == [(6, 21, 32)]
 
 
 def test_keyword_heuristics_extended_backwards_compatibly() -> None:
     assert is_secret_key("DB_PASSWORD") and is_secret_key("dbPassword") and is_secret_key("apiKey")
-    assert not is_secret_key("secretKeyRef") and not is_secret_key("passwordFile") and not is_secret_key("keyId")
-    assert is_placeholder("AKIAIOSFODNN7EXAMPLE") and is_placeholder("${X}") and not is_placeholder("hunter2hunter2")
+    assert (
+        not is_secret_key("secretKeyRef") and not is_secret_key("passwordFile") and not is_secret_key("keyId")
+    )
+    assert (
+        is_placeholder("AKIAIOSFODNN7EXAMPLE")
+        and is_placeholder("${X}")
+        and not is_placeholder("hunter2hunter2")
+    )
     assert not looks_like_secret_assignment("PASSWORD_FILE", "/run/secrets/x")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.redact import redact
-from core.secrets import SecretMasker, find_secrets, mask_secrets, redact_line, redact_secrets
+from core.secrets import SecretMasker, find_secrets, mask_secrets, redact_line, redact_secrets, redacted_lines
 from tests.secrets.planted import PLANTED, fragments, planted_files
 
 
@@ -29,8 +29,10 @@ def test_same_value_same_placeholder_and_layout_kept() -> None:
 def test_masker_numbers_consistently_across_files_and_unmasks_edits() -> None:
     masker = SecretMasker()
     first = masker.mask("DB_PASSWORD=Xq7-Lm2-Vz9\n", ".env")
-    second = masker.mask("services:\n  db:\n    environment:\n      DB_PASSWORD: Xq7-Lm2-Vz9\n"
-                         "      API_TOKEN: Hk3-Wp8-Rt5\n", "docker-compose.yml")
+    second = masker.mask(
+        "services:\n  db:\n    environment:\n      DB_PASSWORD: Xq7-Lm2-Vz9\n      API_TOKEN: Hk3-Wp8-Rt5\n",
+        "docker-compose.yml",
+    )
     assert first.text == "DB_PASSWORD=«SECRET_1»\n"
     assert "DB_PASSWORD: «SECRET_1»" in second.text and "API_TOKEN: «SECRET_2»" in second.text
     # The agent edits masked text; applying its edit maps placeholders back to the real values.
@@ -56,7 +58,11 @@ def test_redaction_keeps_a_prefix_and_hash_only() -> None:
     token = next(v for d, v, _ in PLANTED if d == "npm-access-token")
     line = f"//registry.npmjs.org/:_authToken={token}"
     shown = redact_line(line, ".npmrc")
-    assert token not in shown and redact(token) in shown and shown.startswith("//registry.npmjs.org/:_authToken=npm_")
+    assert (
+        token not in shown
+        and redact(token) in shown
+        and shown.startswith("//registry.npmjs.org/:_authToken=npm_")
+    )
     assert redact_secrets(f"A={token}\nB=1\n", ".env") == f"A={redact(token)}\nB=1\n"
 
 
@@ -73,3 +79,17 @@ def test_secret_match_repr_never_shows_the_value() -> None:
     (match,) = find_secrets(f"T={token}\n", ".env")
     assert token not in repr(match) and match.value == token
     assert token not in repr(mask_secrets(f"T={token}\n", ".env"))
+
+
+def test_redacted_lines_keep_line_numbers_and_use_file_context() -> None:
+    pem_value = next(v for d, v, _ in PLANTED if d == "private-key")
+    text = (
+        "env:\n  - name: DB_PASSWORD\n    value: Xq7-Lm2-Vz9\nkey: |\n  -----BEGIN PRIVATE KEY-----\n"
+        + "".join(f"  {line}\n" for line in pem_value.splitlines())
+        + "  -----END PRIVATE KEY-----\n"
+    )
+    lines = redacted_lines(text, "values.yaml")
+    assert len(lines) == len(text.splitlines())
+    assert lines[2] == f"    value: {redact('Xq7-Lm2-Vz9')}"
+    assert lines[5].startswith("  ") and lines[6] == "  …"
+    assert not any(part in "\n".join(lines) for part in pem_value.splitlines())

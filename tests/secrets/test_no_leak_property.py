@@ -19,9 +19,9 @@ from core.reports.sarif import render_sarif
 from core.reports.text import render_text
 from core.rules.base import registered_rules
 from core.scan import scan_text
-from core.secrets import mask_secrets, redact_line, redact_secrets
-from tests.secrets.planted import make_planted, planted_files
+from core.secrets import mask_secrets, redact_secrets, redacted_lines
 from tests.secrets.planted import fragments as value_fragments
+from tests.secrets.planted import make_planted, planted_files
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,7 +38,7 @@ def test_no_planted_secret_reaches_any_output(seed: bytes, which: str) -> None:
         render_json(findings, registered_rules()),
         render_sarif(findings, registered_rules()),
         json.dumps([(f.message, f.fingerprint, f.snippet, f.extra) for f in findings]),
-        "\n".join(redact_line(line, path) for line in text.splitlines()),
+        "\n".join(redacted_lines(text, path)),
         redact_secrets(text, path),
     ]
     masked = mask_secrets(text, path)
@@ -47,6 +47,7 @@ def test_no_planted_secret_reaches_any_output(seed: bytes, which: str) -> None:
         for secret in secrets:
             assert secret not in output, f"{secret[:6]}… leaked"
     assert masked.unmask() == text
+    assert len(redacted_lines(text, path)) == len(text.splitlines())
 
 
 @settings(max_examples=25, deadline=None)

@@ -34,7 +34,7 @@ def test_registry_metadata_for_every_secret_rule() -> None:
     rules = {rid: r for rid, r in registered_rules().items() if rid.startswith("DT-S")}
     assert set(rules) == {d.rule_id for d in DETECTORS}
     for rule in rules.values():
-        assert 2 <= rule.help.count(".") and len(rule.help) > 120, rule.id
+        assert rule.help.count(".") >= 2 and len(rule.help) > 120, rule.id
         assert rule.aliases or rule.id in ("DT-S012", "DT-S021", "DT-S025"), rule.id
         assert "secrets" in rule.tags
     assert rules["DT-S001"].severity is Severity.CRITICAL and rules["DT-S008"].severity is Severity.LOW
@@ -42,7 +42,15 @@ def test_registry_metadata_for_every_secret_rule() -> None:
     assert "gitleaks:aws-access-token" in rules["DT-S001"].aliases
     assert "detect-secrets:AWSKeyDetector" in rules["DT-S001"].aliases
     assert rules["DT-S019"].kinds == frozenset(
-        {FileKind.ENV, FileKind.SHELL, FileKind.YAML, FileKind.OTHER, FileKind.GHA_WORKFLOW, FileKind.GHA_ACTION})
+        {
+            FileKind.ENV,
+            FileKind.SHELL,
+            FileKind.YAML,
+            FileKind.OTHER,
+            FileKind.GHA_WORKFLOW,
+            FileKind.GHA_ACTION,
+        }
+    )
     assert rules["DT-S003"].kinds == frozenset(FileKind)
 
 
@@ -69,7 +77,9 @@ def test_stripe_test_key_is_low_and_live_key_critical() -> None:
     live = PLANTED_BY_ID["stripe-access-token"]
     findings = scan_text(".env", f"STRIPE_KEY={live}\nSTRIPE_TEST_KEY={STRIPE_TEST}\n")
     assert [(f.rule_id, f.severity, f.line) for f in findings] == [
-        ("DT-S007", Severity.CRITICAL, 1), ("DT-S008", Severity.LOW, 2)]
+        ("DT-S007", Severity.CRITICAL, 1),
+        ("DT-S008", Severity.LOW, 2),
+    ]
 
 
 def test_private_key_finding_spans_the_whole_block() -> None:
@@ -79,16 +89,24 @@ def test_private_key_finding_spans_the_whole_block() -> None:
     pos = finding.position
     n = len(value.splitlines())
     assert (finding.rule_id, pos.line, pos.column, pos.end_line, pos.end_column) == (
-        "DT-S017", 1, 1, n + 2, len("-----END OPENSSH PRIVATE KEY-----") + 1)
+        "DT-S017",
+        1,
+        1,
+        n + 2,
+        len("-----END OPENSSH PRIVATE KEY-----") + 1,
+    )
 
 
-@pytest.mark.parametrize("pragma,where", [
-    ("# devops-tui: ignore[DT-S001]", "same"),
-    ("# devops-tui: ignore[DT-S001]", "above"),
-    ("# gitleaks:allow", "same"),
-    ("# pragma: allowlist secret", "same"),
-    ("# devops-tui: ignore[aws-access-token]", "above"),
-])
+@pytest.mark.parametrize(
+    "pragma,where",
+    [
+        ("# devops-tui: ignore[DT-S001]", "same"),
+        ("# devops-tui: ignore[DT-S001]", "above"),
+        ("# gitleaks:allow", "same"),
+        ("# pragma: allowlist secret", "same"),
+        ("# devops-tui: ignore[aws-access-token]", "above"),
+    ],
+)
 def test_suppressions(pragma: str, where: str) -> None:
     line = f"AWS_ACCESS_KEY_ID={AKIA}"
     body = f"{line}  {pragma}\n" if where == "same" else f"{pragma}\n{line}\n"
@@ -134,8 +152,16 @@ def test_demo_repository_secrets(tmp_path: Path) -> None:
     from core.demo import make_demo_repo
 
     root = make_demo_repo(tmp_path / "demo")
-    found = {(f.path, f.rule_id, f.line) for f in scan_index(build_index(root)) if f.rule_id.startswith("DT-S")}
-    assert {(".env", "DT-S001", 2), (".env", "DT-S002", 3), (".env", "DT-S003", 4), (".env", "DT-S006", 5),
-            (".env", "DT-S019", 6), ("services/web/Dockerfile", "DT-S003", 11),
-            ("docker-compose.yml", "DT-S018", 9)} <= found
+    found = {
+        (f.path, f.rule_id, f.line) for f in scan_index(build_index(root)) if f.rule_id.startswith("DT-S")
+    }
+    assert {
+        (".env", "DT-S001", 2),
+        (".env", "DT-S002", 3),
+        (".env", "DT-S003", 4),
+        (".env", "DT-S006", 5),
+        (".env", "DT-S019", 6),
+        ("services/web/Dockerfile", "DT-S003", 11),
+        ("docker-compose.yml", "DT-S018", 9),
+    } <= found
     assert not any(path == ".env.example" for path, _, _ in found)
