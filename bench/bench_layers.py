@@ -71,14 +71,15 @@ def build_image(size_mb: int) -> str:
         return tag
     ensure_base()
     scale = size_mb / 750
-    dirs = max(1, round(60 * scale))  # 1,000 files of 2,000 bytes per directory
+    files = max(1000, round(60000 * scale))  # 2,001 bytes each (ash's builtin printf: no fork per file)
     big = max(1, round(250 * scale))
     payload = max(1, round(260 * scale))
     dockerfile = f"""FROM {BASE}
 RUN dd if=/dev/urandom of=/big.bin bs=1M count={big} 2>/dev/null
 RUN rm /big.bin
-RUN mkdir /many && cd /many && i=0 && while [ $i -lt {dirs} ]; do mkdir d$i && \\
-    dd if=/dev/urandom bs=2000 count=1000 2>/dev/null | split -b 2000 -a 3 - d$i/f && i=$((i+1)); done
+RUN mkdir /many && cd /many && i=0 && while [ $i -lt {files} ]; do \\
+    if [ $((i % 1000)) -eq 0 ]; then d=d$((i / 1000)); mkdir $d || exit 1; fi; \\
+    printf '%2000d\\n' $i > $d/f$i || exit 1; i=$((i+1)); done
 RUN chmod -R 600 /many
 RUN dd if=/dev/urandom of=/payload.bin bs=1M count={payload} 2>/dev/null
 """

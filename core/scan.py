@@ -9,7 +9,9 @@ that crashes on a file becomes a DT-X001 finding on that file — the scan itsel
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Iterable
@@ -148,14 +150,51 @@ def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
     return findings
 
 
+#: What forked workers read: set just before the pool forks, so children inherit it without pickling.
+_FORK_JOB: tuple[list[ParsedFile], ScanContext, list[Rule], ScanConfig, int] | None = None
+_CHUNKS_PER_WORKER = 8
+_MIN_FILES_TO_FORK = 400
+
+
+def _scan_chunk(number: int) -> list[Finding]:
+    assert _FORK_JOB is not None
+    files, ctx, rules, config, chunks = _FORK_JOB
+    found: list[Finding] = []
+    for parsed in files[number::chunks]:
+        found.extend(scan_file(parsed, ctx, rules, config))
+    return found
+
+
+def _scan_forked(files: list[ParsedFile], ctx: ScanContext, rules: list[Rule], config: ScanConfig,
+                 workers: int, progress: ProgressCallback, cancel: CancelToken | None) -> list[Finding]:
+    """Scan on several cores: forked children share the parsed files copy-on-write; only findings
+    travel back. Only for processes without other threads (the CLI): forking a threaded process can
+    inherit a lock some other thread held."""
+    global _FORK_JOB
+    chunks = workers * _CHUNKS_PER_WORKER
+    _FORK_JOB = (files, ctx, rules, config, chunks)
+    findings: list[Finding] = []
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for done, part in enumerate(pool.imap_unordered(_scan_chunk, range(chunks)), 1):
+                if cancel is not None:
+                    cancel.check()
+                findings.extend(part)
+                progress(Progress("scan", len(files) * done // chunks, len(files)))
+    finally:
+        _FORK_JOB = None
+    return findings
+
+
 def scan_index(
     index: InfraIndex,
     config: ScanConfig | None = None,
     *,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    workers: int = 1,
 ) -> list[Finding]:
-    """Scan every parsed file of `index`."""
+    """Scan every parsed file of `index`; `workers > 1` forks that many processes (CLI only)."""
     from fnmatch import fnmatch
 
     config = config or ScanConfig()
@@ -164,14 +203,18 @@ def scan_index(
     parsed_files = sorted(index.parsed.values(), key=lambda p: p.path)
     if config.exclude:
         parsed_files = [p for p in parsed_files if not any(fnmatch(p.path, x) for x in config.exclude)]
-    findings: list[Finding] = []
     total = len(parsed_files)
-    for number, parsed in enumerate(parsed_files, 1):
-        if cancel is not None:
-            cancel.check()
-        findings.extend(scan_file(parsed, ctx, rules, config))
-        if number % 200 == 0 or number == total:
-            progress(Progress("scan", number, total, parsed.path))
+    if (workers > 1 and total >= _MIN_FILES_TO_FORK
+            and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1):
+        findings = _scan_forked(parsed_files, ctx, rules, config, workers, progress, cancel)
+    else:
+        findings = []
+        for number, parsed in enumerate(parsed_files, 1):
+            if cancel is not None:
+                cancel.check()
+            findings.extend(scan_file(parsed, ctx, rules, config))
+            if number % 200 == 0 or number == total:
+                progress(Progress("scan", number, total, parsed.path))
     findings.sort(key=lambda f: (f.path, f.position.line, f.position.column, f.rule_id))
     return findings
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from core.discovery import InfraIndex
+from core.dupes.model import DuplicateCluster
+from core.models import Finding
 from core.progress import Progress
 
 
@@ -53,3 +55,57 @@ class FileOpened(Message):
 
     path: str
     line: int | None
+
+
+@dataclass
+class FindingsScanned(Message):
+    """Scan `generation` has scanned `done` of `total` files; `findings` holds every finding so far.
+
+    The list is cumulative, so an undelivered partial message can be replaced by a newer one without
+    losing anything: a fast scanner never floods the UI. `finished` marks the last message of a scan.
+    """
+
+    generation: int
+    findings: tuple[Finding, ...]
+    done: int
+    total: int
+    finished: bool = False
+    seconds: float = 0.0
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FindingsScanned) and not message.finished
+
+
+@dataclass
+class DuplicatesFound(Message):
+    """The duplication scan of `generation` finished: `clusters` ranked best first."""
+
+    generation: int
+    clusters: tuple[DuplicateCluster, ...]
+    seconds: float = 0.0
+
+
+@dataclass
+class ScanFailed(Message):
+    """A background scan (`group`: "scan" or "dupes") stopped with an error the user should read."""
+
+    group: str
+    error: str
+
+
+@dataclass
+class FixRequested(Message):
+    """The user asked for a quick fix: one `finding`, or every finding of its rule in `scope`.
+
+    `scope` is "finding", "file" (its rule in its file) or "repo" (its rule everywhere).
+    """
+
+    finding: Finding
+    scope: str = "finding"
+
+
+@dataclass
+class AbstractionRequested(Message):
+    """The user asked for the abstraction that would replace the copies of `cluster`."""
+
+    cluster: DuplicateCluster

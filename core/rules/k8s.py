@@ -2,7 +2,7 @@
 
 Contract: `manifest(parsed)` finds, once per file, every pod spec in every document — Pods, Deployments,
 StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs (`jobTemplate.spec.template`),
-PodTemplates and the items of `kind: List` — and every container in it (`initContainers`, `containers`,
+PodTemplates, Argo Rollouts, DeploymentConfigs and the items of `kind: List` — and every container in it (`initContainers`, `containers`,
 `ephemeralContainers`). Rules yield hits on the offending field, or on the container's `name` when a
 setting is missing, with messages naming `Kind/name` and the container, anchors like
 "Deployment/api/web:privileged", and `fix_data` carrying the YAML key path for the quick-fix layer.
@@ -38,8 +38,10 @@ from core.yamlnodes import MappingNode, Node, ScalarNode, get, get_key, node_pos
 
 KINDS = (FileKind.K8S,)
 
+#: Kinds whose pod spec is `spec.template.spec` (Argo Rollouts and OpenShift DeploymentConfigs too).
 _TEMPLATE_KINDS = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "Rollout",
+     "DeploymentConfig"}
 )
 _CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
 _FALSE_WORDS = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})

@@ -131,9 +131,8 @@ def test_safe_only_leaves_review_fixes_out(make_repo: Callable[..., Path]) -> No
 
 
 def test_instances_that_need_a_person_are_not_fixed(make_repo: Callable[..., Path]) -> None:
-    workflow = STEP_TWICE.replace(
-        "        run: |\n", "        run: |\n          cat <<'EOF'\n          ${{ github.event.pull_request.title }}\n"
-        "          EOF\n", 1)
+    heredoc = "          cat <<'EOF'\n          ${{ github.event.pull_request.title }}\n          EOF\n"
+    workflow = STEP_TWICE.replace("        run: |\n", "        run: |\n" + heredoc, 1)
     root = make_repo({
         "Dockerfile": "FROM alpine:3.19\nUSER 10001\nHEALTHCHECK NONE\nCMD exec /app --port $PORT\n",
         ".github/workflows/greet.yml": workflow,

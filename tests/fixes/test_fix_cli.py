@@ -47,7 +47,7 @@ def test_apply_writes_and_undo_restores_the_bytes(make_repo: Callable[..., Path]
     before = _tree(root)
     result = _run(root, "fix", ".", "--rule", "DL3042", "--rule", "DT-D032", "--apply")
     assert result.returncode == 0, result.stderr
-    assert "applied 2 of 2 hunks in 1 file" in result.stdout
+    assert "Fix 2 findings (DT-D026, DT-D032) in Dockerfile [safe]" in result.stdout
     lines = (root / "Dockerfile").read_text().splitlines()
     assert lines[2:] == ["RUN pip install --no-cache-dir flask==3.0.2", "USER 10001", "HEALTHCHECK NONE",
                          'CMD ["flask", "run"]']
@@ -87,7 +87,8 @@ def test_usage_errors_exit_2(make_repo: Callable[..., Path]) -> None:
 
 def test_refused_apply_exits_1_and_says_why(make_repo: Callable[..., Path]) -> None:
     root = make_repo(FILES)
-    crashed = _run(root, "fix", "--rule", "DT-C013", "--apply", env={"DEVOPS_TUI_TEST_CRASH_AFTER_FILES": "1"})
+    crash = {"DEVOPS_TUI_TEST_CRASH_AFTER_FILES": "1"}
+    crashed = _run(root, "fix", "--rule", "DT-C013", "--apply", env=crash)
     assert crashed.returncode != 0  # killed mid-way by the engine's fault injection
     refused = _run(root, "fix", "--rule", "DT-D026", "--apply")
     assert refused.returncode == 1

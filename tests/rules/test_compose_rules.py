@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.models import Finding
+from core.rules.compose import image_tag_problem, parse_port
 from core.scan import scan_text
 
 Span = tuple[int, int, int | None, int | None]
@@ -312,9 +313,9 @@ def test_environment_secrets_mapping_and_list_forms() -> None:
         assert "sha256:" in finding.message
 
 
-@pytest.mark.xfail(strict=True, reason="core/scan.py keeps the line as snippet unless the rule ID is DT-S*")
-def test_secret_findings_carry_no_snippet() -> None:
-    assert all("s3cr3t" not in f.snippet for f in scan(STACK, "DT-C013"))
+def test_secret_findings_carry_no_raw_value_anywhere() -> None:
+    found = scan(STACK, "DT-C013")
+    assert found and all("s3cr3t" not in f.snippet + f.message + repr(f.extra) for f in found)
 
 
 def test_references_and_placeholders_are_not_secrets() -> None:
@@ -394,3 +395,47 @@ def test_our_pragma_on_line_or_line_above() -> None:
 def test_files_without_services_are_quiet() -> None:
     text = "# no services yet\nversion: '3.9'\nvolumes:\n  data: {}\n"
     assert [f for f in scan_text("docker-compose.yml", text) if f.rule_id.startswith("DT-C")] == []
+
+
+MALFORMED = [
+    "services:\n  web:\n",
+    "services: [web, db]\n",
+    "services:\n  web:\n    ports: 5432\n    volumes: /etc:/etc\n    cap_add: SYS_ADMIN\n    environment: A=b\n",
+    "services:\n  web:\n    ports: [{target: x}, {published: 1}, '99999:5432', 'a:b:c:d']\n"
+    "    volumes: [{source: 1}, {type: volume}]\n    environment: [{a: b}, '=x']\n    build: {args: 1}\n",
+    "services:\n  web:\n    image: [nginx]\n    security_opt: {a: b}\n",
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_malformed_services_never_crash_a_rule(text: str) -> None:
+    found = scan_text("docker-compose.yml", text)
+    assert [f.message for f in found if f.rule_id == "DT-X001"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5432", ("", range(5432, 5433), None)),
+        ("0.0.0.0:5432:5432/tcp", ("0.0.0.0", range(5432, 5433), range(5432, 5433))),
+        ("127.0.0.1::6379", ("127.0.0.1", range(6379, 6380), None)),
+        ("[::1]:9200-9201:9200-9201", ("::1", range(9200, 9202), range(9200, 9202))),
+        ("fe80::1:8080:80", ("fe80::1", range(80, 81), range(8080, 8081))),
+        ("${PORT}:80", ("", range(80, 81), None)),  # a variable host port still listens everywhere
+        ("${BIND}:5432:5432", ("${BIND}", range(5432, 5433), range(5432, 5433))),
+        ("db:5432", None),
+    ],
+)
+def test_parse_port(text: str, expected: tuple[str, range, range | None] | None) -> None:
+    binding = parse_port(text)
+    got = None if binding is None else (binding.host_ip, binding.container_ports, binding.host_ports)
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("ref", "problem"),
+    [("nginx", "untagged"), ("nginx:latest", "latest"), ("registry:5000/app", "untagged"),
+     ("registry:5000/app:1.2", None), ("app@sha256:abc", None), ("${IMAGE}", None), ("ghcr.io/a/b:v1", None)],
+)
+def test_image_tag_problem(ref: str, problem: str | None) -> None:
+    assert image_tag_problem(ref) == problem

@@ -231,6 +231,7 @@ def test_plaintext_env_secret_is_redacted() -> None:
     assert spans(found) == [(31, 22, 31, 48)]
     assert "ak_live_9fK2xQm7LpZ4vR8t" not in found[0].message
     assert "AGENT_API_KEY" in found[0].message and "sha256:" in found[0].message
+    assert "ak_live" not in found[0].snippet + repr(found[0].extra)
 
 
 def test_env_placeholders_and_refs_are_fine() -> None:
@@ -344,3 +345,28 @@ data:
   LOG_LEVEL: info
 """
     assert [f for f in scan_text("k8s/web.yaml", text) if f.rule_id.startswith("DT-K")] == []
+
+
+MALFORMED = [
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: []\n",
+    "apiVersion: v1\nkind: Pod\nspec:\n  containers: {name: c}\n  volumes: [{hostPath: /etc}]\n",
+    "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - just-a-string\n    - name: [x]\n"
+    "      securityContext: {runAsUser: abc, capabilities: {add: SYS_ADMIN}}\n      env: [{value: {a: 1}}]\n",
+    "apiVersion: apps/v1\nkind: CronJob\nspec:\n  jobTemplate: null\n",
+    "apiVersion: v1\nkind: List\nitems: {not: a list}\n",
+    "apiVersion: v1\nkind: Secret\ndata:\n  key: '%%%not-base64'\n  bin: /w==\n",
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED)
+def test_malformed_manifests_never_crash_a_rule(text: str) -> None:
+    found = scan_text("k8s/odd.yaml", text)
+    assert [f.message for f in found if f.rule_id == "DT-X001"] == []
+
+
+def test_argo_rollout_is_a_workload() -> None:
+    text = HARDENED.replace("apiVersion: apps/v1\nkind: Deployment", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout")
+    text = text.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+    assert [f.message for f in scan(text, "DT-K013")] == [
+        "Rollout/api container 'api' does not set readOnlyRootFilesystem: true"
+    ]

@@ -84,3 +84,23 @@ def test_scan_does_not_import_textual(make_repo):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_forked_scan_matches_serial_scan(make_repo):
+    """The CLI scans on every core (forked workers); the findings must equal a one-process scan."""
+    from core.discovery import build_index
+    from core.scan import scan_index
+
+    files = {}
+    for i in range(220):
+        files[f"svc{i}/Dockerfile"] = f"FROM alpine:latest\nADD app{i}.tar /app\nRUN apt-get install curl\n"
+        files[f"svc{i}/docker-compose.yml"] = (
+            f"services:\n  db{i}:\n    image: postgres\n    privileged: true\n    ports: ['5432:5432']\n")
+    root = make_repo(files)
+    serial = scan_index(build_index(root), workers=1)
+    result = scan(root, "--format", "json", "--fail-on", "none")
+    assert result.returncode == 0, result.stderr
+    forked = json.loads(result.stdout)["findings"]
+    assert len(forked) == len(serial) > 440
+    assert [(f["rule"], f["path"], f["line"], f["fingerprint"]) for f in forked] == [
+        (f.rule_id, f.path, f.position.line, f.fingerprint) for f in serial]

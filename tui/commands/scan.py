@@ -7,6 +7,7 @@ Exit codes: 0 no finding at or above `--fail-on`; 1 at least one; 2 the scan cou
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         index = build_index(root, max_bytes=config.max_file_size, exclude=config.exclude)
     except (ConfigError, UnknownRule, BaselineError, DiscoveryError, ValueError) as exc:
         return _fail(str(exc))
-    findings = scan_index(index, settings)
+    findings = scan_index(index, settings, workers=os.cpu_count() or 1)
     if args.write_baseline:
         count = write_baseline(args.write_baseline, findings)
         print(f"wrote {count} fingerprints to {args.write_baseline}", file=sys.stderr)

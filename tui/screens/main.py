@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
 from core.discovery import InfraIndex
 from core.models import GitStatus
 from tui.messages import DiscoveryFailed, DiscoveryProgressed, DiscoveryStarted, FileOpened, IndexBuilt
+from tui.widgets.chat_panel import ChatPanel
 from tui.widgets.empty_state import EmptyState
 from tui.widgets.file_view import FileView
 from tui.widgets.infra_tree import SKIPPED_GROUP, FileEntry, InfraTree, SkippedEntry, TreeEntry
@@ -53,6 +54,8 @@ class MainScreen(Screen[None]):
         Binding("t", "toggle_tree", "Tree"),
         Binding("f", "focus_file", "File view", show=False),
         Binding("s", "show_skipped", "Skipped files", show=False),
+        Binding("c", "toggle_chat", "Chat"),
+        Binding("i,ctrl+l", "focus_chat", "Ask the agent", show=False),
     ]
 
     show_tree: reactive[bool] = reactive(True)
@@ -67,6 +70,7 @@ class MainScreen(Screen[None]):
                 yield Static("", id="file-info")
                 yield EmptyState(id="file-empty")
                 yield FileView(id="file-view")
+            yield ChatPanel(id="chat")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -224,6 +228,17 @@ class MainScreen(Screen[None]):
 
     def action_focus_file(self) -> None:
         self.file_view.focus()
+
+    def action_toggle_chat(self) -> None:
+        """Show or hide the agent chat."""
+        self.query_one(ChatPanel).toggle()
+
+    def action_focus_chat(self) -> None:
+        """Open the agent chat and move to its question input."""
+        self.query_one(ChatPanel).open_and_focus()
+
+    def action_clear_chat(self) -> None:
+        self.query_one(ChatPanel).clear_conversation()
 
     def action_show_skipped(self) -> None:
         """Expand the skipped group and move to it."""

@@ -2,8 +2,10 @@
 
 Contract: `show_file(parsed, line)` displays the file's text (never re-reading the disk: the parse
 holds it) with line numbers, highlighted with Pygments through `textual.highlight` for Dockerfile,
-YAML, shell and env files; `mark_line(n)` highlights line `n` and scrolls it into view. Env values
-are masked until the user reveals them, so a screen share or a snapshot never shows a secret.
+YAML, shell and env files; `mark_line(n)` highlights line `n` and scrolls it into view. Every secret
+the detectors find (in any kind of file) is shown redacted, and every env value masked, until the user
+reveals them with `v`, so a screen share or a snapshot never shows a secret. `masked_text(parsed)` is
+that display form (line count preserved) for any other widget that shows file text.
 Only visible lines are rendered (Line API), so a 1 MB file scrolls as smoothly as a small one.
 """
 
@@ -23,6 +25,8 @@ from textual.strip import Strip
 
 from core.models import FileKind
 from core.parsing import ParsedFile
+from core.redact import redact
+from core.secrets.scanner import SecretMatch, find_secrets
 
 #: Files larger than this are shown without highlighting: Pygments would take seconds on them.
 HIGHLIGHT_LIMIT = 256 * 1024
@@ -43,14 +47,59 @@ LANGUAGES: dict[FileKind, str] = {
 }
 
 
-def masked_env_text(parsed: ParsedFile) -> str:
-    """The env file's text with every non-empty value replaced by a mask."""
-    lines = parsed.text.splitlines()
+def masked_env_text(parsed: ParsedFile, text: str | None = None) -> str:
+    """The env file's text (or `text`, the same lines with secrets already masked) with every
+    non-empty value replaced by a mask."""
+    lines = (parsed.text if text is None else text).splitlines()
     for entry in parsed.env:
         if entry.value and 0 < entry.line <= len(lines):
             line = lines[entry.line - 1]
             lines[entry.line - 1] = line[: entry.value_column - 1] + MASK
     return "\n".join(lines)
+
+
+_SECRETS: OrderedDict[tuple[str, str], tuple[SecretMatch, ...]] = OrderedDict()
+
+
+def secrets_in(parsed: ParsedFile) -> tuple[SecretMatch, ...]:
+    """The secret values in `parsed` (thorough detection), computed once per file content."""
+    key = (parsed.file.sha256, parsed.path)
+    found = _SECRETS.get(key)
+    if found is None:
+        found = tuple(find_secrets(parsed.text, parsed.path, parsed.kind, thorough=True))
+        _SECRETS[key] = found
+        while len(_SECRETS) > 4 * _CACHE_SIZE:
+            _SECRETS.popitem(last=False)
+    return found
+
+
+def _hide(value: str) -> str:
+    """A single-line value becomes its redaction; each line of a multi-line one (a PEM body) a mask."""
+    if "\n" not in value:
+        return redact(value)
+    return "\n".join(line[: len(line) - len(line.lstrip())] + MASK if line.strip() else line
+                     for line in value.split("\n"))
+
+
+def masked_text(parsed: ParsedFile) -> str:
+    """`parsed.text` safe to display: secrets redacted, env values masked, line numbers unchanged."""
+    text = parsed.text
+    matches = secrets_in(parsed)
+    if matches:
+        parts: list[str] = []
+        cursor = 0
+        for match in matches:
+            parts.append(text[cursor:match.start])
+            parts.append(_hide(text[match.start:match.end]))
+            cursor = match.end
+        parts.append(text[cursor:])
+        text = "".join(parts)
+    return masked_env_text(parsed, text) if parsed.kind is FileKind.ENV else text
+
+
+def can_mask(parsed: ParsedFile) -> bool:
+    """Whether anything in `parsed` is hidden in its display form."""
+    return parsed.kind is FileKind.ENV or bool(secrets_in(parsed))
 
 
 class FileView(ScrollView, can_focus=True):
@@ -69,7 +118,7 @@ class FileView(ScrollView, can_focus=True):
     """
 
     revealed: reactive[bool] = reactive(False)
-    """Whether env values are shown as written (off by default)."""
+    """Whether secrets and env values are shown as written (off by default; `v` toggles)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -93,7 +142,7 @@ class FileView(ScrollView, can_focus=True):
     @property
     def masked(self) -> bool:
         """Whether some values of the shown file are hidden behind a mask."""
-        return self._parsed is not None and self._parsed.kind is FileKind.ENV and not self.revealed
+        return self._parsed is not None and not self.revealed and can_mask(self._parsed)
 
     def visible_text(self) -> str:
         """The text as displayed (masked where masked), for tests and copy actions."""
@@ -131,8 +180,8 @@ class FileView(ScrollView, can_focus=True):
             self.scroll_to(y=target, animate=False, immediate=True)
 
     def action_toggle_reveal(self) -> None:
-        """Show or mask env values."""
-        if self._parsed is not None and self._parsed.kind is FileKind.ENV:
+        """Show or mask secrets and env values (an explicit user action; masked again on another file)."""
+        if self._parsed is not None and can_mask(self._parsed):
             self.revealed = not self.revealed
 
     def watch_revealed(self) -> None:
@@ -158,7 +207,7 @@ class FileView(ScrollView, can_focus=True):
 
     @staticmethod
     def _highlight(parsed: ParsedFile, masked: bool) -> list[Content]:
-        text = masked_env_text(parsed) if masked else parsed.text
+        text = masked_text(parsed) if masked else parsed.text
         text = text.expandtabs(4)
         if len(text) > HIGHLIGHT_LIMIT:
             return [Content(line) for line in text.splitlines()]

@@ -1,8 +1,8 @@
 """The infrastructure tree: the repository's infra files grouped by kind, with git and finding badges.
 
 Contract: `show_index(index)` (re)builds the tree from an `InfraIndex` in `GROUP_ORDER`, each file
-labelled with its git status badge, its name, its folder and (after `set_counts`) a count of findings
-coloured by the worst severity. Node data says what a node is (`GroupEntry`, `FileEntry`,
+labelled with its git status badge, its name, its folder, (after `set_counts`) a count of findings
+coloured by the worst severity and (after `set_duplicates`) how many of its lines are copies. Node data says what a node is (`GroupEntry`, `FileEntry`,
 `SkippedEntry`); selecting a node posts Textual's usual `Tree.NodeSelected`, which the screen handles.
 A large group starts collapsed and gets its file nodes when first expanded, so a 10,000-file
 monorepo paints its tree at once.
@@ -92,6 +92,7 @@ class InfraTree(Tree[TreeEntry]):
         self._group_files: dict[str, list[InfraFile]] = {}
         self._group_of: dict[str, str] = {}
         self._counts: dict[str, tuple[int, Severity]] = {}
+        self._dupes: dict[str, int] = {}
 
     @property
     def file_count(self) -> int:
@@ -116,6 +117,7 @@ class InfraTree(Tree[TreeEntry]):
         self._group_files = {name: files for name, files in by_group.items() if files}
         self._group_of = {f.path: name for name, files in self._group_files.items() for f in files}
         self._counts = {p: c for p, c in self._counts.items() if p in self._group_of}
+        self._dupes = {p: n for p, n in self._dupes.items() if p in self._group_of}
         for name, files in self._group_files.items():
             expand = len(files) <= EXPAND_LIMIT
             group = self.root.add(Text(name), GroupEntry(name), expand=expand, allow_expand=True)
@@ -157,18 +159,27 @@ class InfraTree(Tree[TreeEntry]):
 
     def set_counts(self, counts: Mapping[str, tuple[int, Severity]]) -> None:
         """Show finding counts per path (count, worst severity); paths not given lose their badge."""
-        changed = set(self._counts) | set(counts)
+        old = self._counts
         self._counts = {p: c for p, c in counts.items() if p in self._group_of and c[0] > 0}
-        if self._index is None:
+        self._relabel({p for p in set(old) | set(self._counts) if old.get(p) != self._counts.get(p)})
+
+    def set_duplicates(self, lines: Mapping[str, int]) -> None:
+        """Show per path how many of its lines are part of a copy; paths not given lose the badge."""
+        old = self._dupes
+        self._dupes = {p: n for p, n in lines.items() if p in self._group_of and n > 0}
+        self._relabel({p for p in set(old) | set(self._dupes) if old.get(p) != self._dupes.get(p)})
+
+    def _relabel(self, changed: set[str]) -> None:
+        """Redraw the labels of `changed` paths (only those: a streaming scan calls this often)."""
+        if self._index is None or not changed:
             return
         for path in changed:
             node = self._file_nodes.get(path)
             file = self._index.files.get(path)
             if node is not None and file is not None:
                 node.set_label(self._file_label(file))
-        for name in self._group_nodes:
-            if name != SKIPPED_GROUP:
-                self._group_nodes[name].set_label(self._group_label(name))
+        for name in {self._group_of[p] for p in changed if p in self._group_of}:
+            self._group_nodes[name].set_label(self._group_label(name))
 
     def node_for(self, path: str) -> TreeNode[TreeEntry] | None:
         """The node of `path`, filling its group if needed; None when the file is not in the tree."""
@@ -197,6 +208,9 @@ class InfraTree(Tree[TreeEntry]):
         if counted is not None:
             label.append(" ")
             label.append_text(count_badge(*counted))
+        copied = self._dupes.get(file.path)
+        if copied is not None:
+            label.append(f" ⧉{copied}", style="magenta")
         if file.directory:
             label.append(f"  {file.directory}", style="dim")
         return label
