@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.discovery import InfraIndex
 from core.models import FileKind, Finding, InfraFile, Position, Severity
-from core.parsing import ParsedFile, parse_text
+from core.parsing import ParsedFile, parse_text, paused_gc
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 from core.rules.base import Hit, Rule, ScanContext, registered_rules
 from core.secrets.scanner import redact_line
@@ -209,12 +209,13 @@ def scan_index(
         findings = _scan_forked(parsed_files, ctx, rules, config, workers, progress, cancel)
     else:
         findings = []
-        for number, parsed in enumerate(parsed_files, 1):
-            if cancel is not None:
-                cancel.check()
-            findings.extend(scan_file(parsed, ctx, rules, config))
-            if number % 200 == 0 or number == total:
-                progress(Progress("scan", number, total, parsed.path))
+        with paused_gc():  # rules allocate many short-lived objects; cyclic GC only re-walks the index
+            for number, parsed in enumerate(parsed_files, 1):
+                if cancel is not None:
+                    cancel.check()
+                findings.extend(scan_file(parsed, ctx, rules, config))
+                if number % 200 == 0 or number == total:
+                    progress(Progress("scan", number, total, parsed.path))
     findings.sort(key=lambda f: (f.path, f.position.line, f.position.column, f.rule_id))
     return findings
 

@@ -13,7 +13,7 @@ from core.discovery import InfraIndex
 from core.dupes.groups import run_groups, whole_groups
 from core.dupes.model import DuplicateCluster
 from core.dupes.units import Unit, units_of
-from core.parsing import ParsedFile
+from core.parsing import ParsedFile, paused_gc
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
 
 _UNIT_CACHE: dict[tuple[str, str, str], list[Unit]] = {}
@@ -58,9 +58,10 @@ def find_clones(
 ) -> list[DuplicateCluster]:
     parsed = sorted(index.parsed.values(), key=lambda p: p.path)
     progress(Progress("dupes", 0, len(parsed)))
-    units = collect_units(parsed, cancel)
-    progress(Progress("dupes", len(parsed) // 2, len(parsed), "grouping"))
-    clusters = whole_groups(units, min_lines) + run_groups(units, min_lines)
+    with paused_gc():
+        units = collect_units(parsed, cancel)
+        progress(Progress("dupes", len(parsed) // 2, len(parsed), "grouping"))
+        clusters = whole_groups(units, min_lines) + run_groups(units, min_lines)
     clusters = [c for c in clusters if len(c.parameters) <= max_params and c.lines_saved > 0]
     clusters.sort(key=lambda c: (-c.score, c.category, c.occurrences[0].path, c.occurrences[0].start_line))
     kept: list[DuplicateCluster] = []

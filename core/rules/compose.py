@@ -532,6 +532,8 @@ def parse_port(text: str) -> PortBinding | None:
     if container is None:
         return None
     host = _port_range(parts[0]) if len(parts) == 2 and parts[0] else None
+    if host is None and len(parts) == 2 and parts[0] and "$" not in parts[0]:
+        return None  # "db:5432" is not a port mapping Docker would accept
     return PortBinding(host_ip, container, host)
 
 
