@@ -101,7 +101,7 @@ def best(repeat: int, run: Callable[[], object]) -> float:
 def header_floor(archive: Path) -> int:
     """Read every tar header once (outer and each layer), skipping data by seeking; count entries."""
     count = 0
-    with archive.open("rb") as handle:
+    with archive.open("rb", buffering=1 << 20) as handle:  # as core.layers.sources opens archives
         outer = TarReader(FileStream(handle), "archive")
         while (entry := outer.next()) is not None:
             name = normalise(entry.name)
@@ -206,7 +206,8 @@ def main() -> int:
     print(f"  raw read of every byte      {t_raw:7.3f} s  ({size / t_raw / 1e9:.2f} GB/s)")
     print(f"  tarfile header walk         {t_tarfile:7.3f} s")
     print(f"  floor: every header once    {t_floor:7.3f} s")
-    print(f"  ours: full analysis         {t_ours:7.3f} s  -> {t_ours / t_floor:.2f}x the floor (target <= 1.2x)")
+    ratio = t_ours / t_floor
+    print(f"  ours: full analysis         {t_ours:7.3f} s  -> {ratio:.2f}x the floor (target <= 1.2x)")
 
     t_save = best(args.repeat, lambda: docker_save_to_null(tag))
     t_engine = best(args.repeat, lambda: analyse_image(tag))

@@ -60,9 +60,21 @@ def fingerprint(rule_id: str, path: str, anchor: str, occurrence: int) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _suppressed(rule: Rule, parsed: ParsedFile, line: int) -> bool:
-    """Inline pragmas on the flagged line or the line above it."""
-    for number in (line, line - 1):
+def _scope_line(hit: Hit) -> int | None:
+    """First line of the instruction a hit sits in (rules put it in fix_data as `line`)."""
+    for key, value in hit.fix_data:
+        if key == "line" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _suppressed(rule: Rule, parsed: ParsedFile, line: int, scope: int | None = None) -> bool:
+    """Inline pragmas on the flagged line or the line above it — or above the instruction it belongs
+    to, where hadolint users put `# hadolint ignore=` for a token deep in a continued RUN."""
+    numbers = [line, line - 1]
+    if scope is not None and scope < line:
+        numbers += [scope, scope - 1]
+    for number in numbers:
         text = parsed.line(number)
         if "#" not in text and "//" not in text:
             continue
@@ -77,7 +89,7 @@ def _suppressed(rule: Rule, parsed: ParsedFile, line: int) -> bool:
         checkov = _CHECKOV.search(text)
         if checkov and checkov.group(1) in rule.alias_ids:
             return True
-        if _SECRET_ALLOW.search(text) and _is_secret_rule(rule) and number == line:
+        if _SECRET_ALLOW.search(text) and _is_secret_rule(rule) and number in (line, scope):
             return True
     return False
 
@@ -128,7 +140,7 @@ def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
             findings.append(_crash_finding(rule, parsed, exc))
             continue
         for hit in hits:
-            if _suppressed(rule, parsed, hit.position.line):
+            if _suppressed(rule, parsed, hit.position.line, _scope_line(hit)):
                 continue
             anchor = hit.anchor if hit.anchor is not None else parsed.line(hit.position.line)
             key = (rule.id, _normalise(anchor))

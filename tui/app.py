@@ -3,7 +3,8 @@
 Contract: `DevopsApp(root)` opens `root`; discovery runs in a thread worker (group "discover"), never
 on the UI thread, and reports through messages posted to the main screen that bubble up to the app.
 `app.index` is the latest `InfraIndex` (None until the first discovery ends). A scanner starts after
-discovery by handling `IndexBuilt` on the app (an `on_index_built` method or `@on(IndexBuilt)`).
+discovery by handling `IndexBuilt` on the app (an `on_index_built` method or `@on(IndexBuilt)`);
+the security and duplication scans, quick fixes, abstractions and undo live in `tui.scanning`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from core.parsing import ParseCache
 from core.progress import Cancelled, CancelToken, Progress
 from tui.commands_palette import DevopsCommands
 from tui.messages import DiscoveryFailed, DiscoveryProgressed, DiscoveryStarted, IndexBuilt
+from tui.scanning import ScanningMixin
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 
 
-class DevopsApp(App[None]):
+class DevopsApp(ScanningMixin, App[None]):
     """devops-tui: a repository's infrastructure in one screen."""
 
     CSS_PATH = "app.tcss"
@@ -36,6 +38,9 @@ class DevopsApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("r", "rescan", "Rescan"),
+        Binding("u", "undo", "Undo"),
+        Binding("F", "show_findings", "Findings"),
+        Binding("D", "show_duplicates", "Duplicates"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
@@ -45,6 +50,7 @@ class DevopsApp(App[None]):
         self.index: InfraIndex | None = None
         self.parse_cache = ParseCache()
         self.main_screen = MainScreen()
+        self._scan_state_init()
         self._cancel: CancelToken | None = None
         self.title = self.root.name or str(self.root)
         self.sub_title = "reading…"

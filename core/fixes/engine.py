@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.classify import kind_from_yaml
 from core.discovery import InfraIndex
 from core.fixes.model import CannotFix, SideFile, TextFix
 from core.fixes.registry import Fixer, registered_fixers
@@ -64,6 +65,8 @@ class Workspace:
         self.root = root
         self.contents: dict[str, str] = {}
         self._disk: dict[str, str | None] = {}
+        self._created: set[str] = set()
+        self._paths: tuple[int, frozenset[str], frozenset[str]] | None = None  # memo of `paths`
 
     def on_disk(self, rel: str) -> str | None:
         """The file's text on disk, or None when it does not exist."""
@@ -95,8 +98,22 @@ class Workspace:
                 out[side.path] = new
         return out
 
-    def created(self) -> set[str]:
-        return {p for p in self.contents if self.on_disk(p) is None}
+    def keep(self, planned: dict[str, str]) -> None:
+        """Make planned side-file contents part of the workspace."""
+        for rel, text in planned.items():
+            self.contents[rel] = text
+            if self.on_disk(rel) is None and rel not in self._created:
+                self._created.add(rel)
+                self._paths = None
+
+    def paths(self, base: frozenset[str], pending: dict[str, str]) -> frozenset[str]:
+        """`base` plus the files the fixes create, for rules that check whether a file exists."""
+        new = {p for p in pending if p not in self._created and self.on_disk(p) is None}
+        if not self._created and not new:
+            return base
+        if self._paths is None or self._paths[0] != id(base):
+            self._paths = (id(base), base, base | self._created)
+        return self._paths[2] | new if new else self._paths[2]
 
     def edits(self) -> list[FileEdit]:
         out = []
@@ -159,6 +176,23 @@ def _reparse(parsed: ParsedFile, text: str) -> ParsedFile:
     return parse_text(file, text)
 
 
+def _breaks(old: ParsedFile, new: ParsedFile) -> str | None:
+    """Why the edited parse is worse than the old one (a new parse problem, another kind), or None.
+
+    The same checks as the patch engine's `validate_edit`, on the parses already made, so a chain of
+    fixes composes each text once; `validate_edit` still runs on the final text of every file.
+    """
+    if new.problem is not None and old.problem is None:
+        return f"line {new.problem.line}: {new.problem.message}"
+    if old.dockerfile is not None and new.dockerfile is not None:
+        known = {p.message for p in old.dockerfile.problems}
+        fresh = [p for p in new.dockerfile.problems if p.message not in known]
+        return f"line {fresh[0].line}: {fresh[0].message}" if fresh else None
+    if old.kind.is_yaml and old.problem is None and kind_from_yaml(old.path, list(new.docs)) is not old.kind:
+        return f"the edit would stop the file being {old.kind}"
+    return None
+
+
 def _fresh(parsed: ParsedFile, root: Path) -> str | None:
     """Why the file cannot be fixed from this parse (changed on disk, not UTF-8), or None."""
     if parsed.file.decode_note:
@@ -189,8 +223,7 @@ class _FileRun:
     safety: Safety = Safety.SAFE
 
     def scan(self, parsed: ParsedFile, ws: Workspace, pending: dict[str, str]) -> list[Finding]:
-        paths = self.ctx_paths | ws.created() | {p for p in pending if ws.on_disk(p) is None}
-        return scan_file(parsed, ScanContext(ws.root, frozenset(paths)), self.rules)
+        return scan_file(parsed, ScanContext(ws.root, ws.paths(self.ctx_paths, pending)), self.rules)
 
 
 def _attempt(fixer: Fixer, finding: Finding, run: _FileRun, ws: Workspace) -> tuple[ParsedFile, list[Finding],
@@ -209,13 +242,13 @@ def _attempt(fixer: Fixer, finding: Finding, run: _FileRun, ws: Workspace) -> tu
     if fix.text == parsed.text and not pending:
         raise CannotFix("the fix changes nothing")
     try:
-        assert_only_span_changed(parsed.text, fix.text, fix.spans, yaml=parsed.kind.is_yaml)
+        assert_only_span_changed(parsed.text, fix.text, fix.spans)
     except EditCheckFailed as exc:
         raise CannotFix(f"the fix was refused: {exc}") from None
-    problems = validate_edit(parsed.path, encode(parsed.text), encode(fix.text))
-    if problems:
-        raise CannotFix(f"the fix was refused: {problems[0]}")
     new_parsed = _reparse(parsed, fix.text)
+    broken = _breaks(parsed, new_parsed)
+    if broken:
+        raise CannotFix(f"the fix was refused: {broken}")
     after = run.scan(new_parsed, ws, pending)
     if _count(after, finding.rule_id) >= _count(run.findings, finding.rule_id):
         raise CannotFix("the fix did not remove the finding")
@@ -226,7 +259,7 @@ def _keep(run: _FileRun, fixer: Fixer, result: tuple[ParsedFile, list[Finding], 
           ws: Workspace) -> None:
     new_parsed, after, pending, fix = result
     run.parsed, run.findings = new_parsed, after
-    ws.contents.update(pending)
+    ws.keep(pending)
     run.titles.append(fix.title)
     if fix.rationale not in run.rationales:
         run.rationales.append(fix.rationale)
@@ -245,6 +278,9 @@ def _proposal(runs: list[_FileRun], ws: Workspace, root: Path, fixed: list[Findi
     for run in runs:
         original = ws.on_disk(run.parsed.path)
         if original is not None and run.parsed.text != original:
+            problems = validate_edit(run.parsed.path, encode(original), encode(run.parsed.text))
+            if problems:  # never expected: each fix was checked; refuse the file rather than break it
+                raise CannotFix(problems[0])
             edits.append(make_modify(root, run.parsed.path, run.parsed.text))
     edits.extend(ws.edits())
     if not edits:
@@ -280,7 +316,10 @@ def fix_one(fixer: Fixer, finding: Finding, parsed: ParsedFile, root: Path,
     except CannotFix:
         return None
     _keep(run, fixer, result, ws)
-    return _proposal([run], ws, root, [finding])
+    try:
+        return _proposal([run], ws, root, [finding])
+    except (CannotFix, PathRefused):
+        return None
 
 
 def fix_for(finding: Finding, index: InfraIndex) -> Proposal | None:
@@ -350,8 +389,8 @@ def plan_fixes(findings: Iterable[Finding], index: InfraIndex, rule: str | Itera
         fixed.extend(gone if len(gone) == len(done) else done)
     try:
         proposal = _proposal(runs, ws, index.root, fixed)
-    except PathRefused as exc:
-        skipped.append(Skipped(exc.args[0] if exc.args else "", "", 0, str(exc)))
+    except (PathRefused, CannotFix) as exc:
+        skipped.append(Skipped("", "", 0, str(exc)))
         proposal = None
     return FixPlan(proposal, tuple(fixed), tuple(skipped))
 

@@ -21,7 +21,7 @@ from core.layers.engine import EnginePreview, engine_client, inspect_engine_imag
 from core.layers.errors import LayerError
 from core.layers.hints import make_hints
 from core.layers.history import dockerfile_lines, instruction_of, layer_history
-from core.layers.model import DuplicateFiles, LayerFile, LayerReport, LayerSummary
+from core.layers.model import DuplicateFiles, LayerReport, LayerSummary
 from core.layers.replay import replay, walk_files
 from core.layers.sources import ImageData, read_archive, read_oci_dir
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -156,9 +156,6 @@ def analyse_data(
     if content_total - result.visible_bytes != sum(e.bytes for e in result.events):
         notes.append("internal check failed: waste events do not add up to content minus visible bytes")
     progress(Progress("replay", len(contents), len(contents), "done"))
-    changes: tuple[tuple[LayerFile, ...], ...] = (
-        tuple(tuple(c) for c in result.changes) if keep_changes else ()
-    )
     return LayerReport(
         image=data.name,
         source=data.layout,
@@ -171,7 +168,7 @@ def analyse_data(
         hints=tuple(hints),
         dive=counter.metrics() if counter else None,
         duplicates=tuple(duplicates),
-        changes=changes,
+        change_logs=tuple(result.changes) if keep_changes else (),
         notes=tuple(notes),
         tree=result.root,
     )

@@ -50,11 +50,11 @@ class MetaInterner:
     """Shares equal (mode, uid, gid) triples between entries and layers."""
 
     def __init__(self) -> None:
-        self._seen: dict[Meta, Meta] = {}
+        self.seen: dict[Meta, Meta] = {}
 
     def __call__(self, mode: int, uid: int, gid: int) -> Meta:
         key = (mode & 0o7777, uid, gid)
-        return self._seen.setdefault(key, key)
+        return self.seen.setdefault(key, key)
 
 
 def read_layer(
@@ -73,6 +73,7 @@ def read_layer(
     content = LayerContent(key, compression)
     entries, whiteouts, opaques = content.entries, content.whiteouts, content.opaques
     append = entries.append
+    metas = interner.seen
     total = 0
     count = 0
     while True:
@@ -82,9 +83,11 @@ def read_layer(
         count += 1
         if cancel is not None and not count & 0x3FFF:
             cancel.check()
-        path = normalise(entry.name)
-        if not path:
-            continue
+        path = entry.name
+        if path.startswith(("./", "/")) or path.endswith("/") or path == ".":
+            path = normalise(path)
+            if not path:
+                continue
         slash = path.rfind("/")
         base = path[slash + 1:]
         if base.startswith(WHITEOUT):
@@ -102,7 +105,8 @@ def read_layer(
                 content.digests[path] = _hash_data(tar)
         elif kind == DIRECTORY:
             link = ""
-        append((path, kind, entry.size, interner(entry.mode, entry.uid, entry.gid), link))
+        triple = (entry.mode & 0o7777, entry.uid, entry.gid)
+        append((path, kind, entry.size, metas.get(triple) or metas.setdefault(triple, triple), link))
     content.content_bytes = total
     return content
 

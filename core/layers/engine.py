@@ -15,7 +15,7 @@ from typing import Any
 
 from core.layers.errors import LayerError
 from core.layers.sources import ImageData, read_image_tar
-from core.layers.streams import CHUNK, ChunkStream
+from core.layers.streams import CHUNK, ChunkStream, prefetch
 from core.progress import CancelToken, ProgressCallback, no_progress
 
 SAVE_TIMEOUT = 3600
@@ -119,7 +119,7 @@ def read_engine_image(
     try:
         chunks: Iterator[bytes] = api.get_image(preview.image_id or name, chunk_size=CHUNK)
         data = read_image_tar(
-            ChunkStream(chunks, count), name, deep=deep, progress=progress, cancel=cancel,
+            ChunkStream(prefetch(chunks), count), name, deep=deep, progress=progress, cancel=cancel,
             total=preview.size, position=lambda: received[0],
         )
     except (DockerException, requests.RequestException) as exc:

@@ -44,6 +44,7 @@ def report_to_dict(
         data["dive"] = asdict(report.dive)
     if changes:
         data["changes"] = [
-            [{**asdict(f), "change": f.change.value} for f in layer] for layer in report.changes
+            [{**asdict(f), "change": f.change.value} for f in report.layer_files(index)]
+            for index in range(len(report.layers))
         ]
     return data

@@ -41,6 +41,8 @@ _BROAD_COPY_PARTS = {".git": ".git", "node_modules": "node_modules", "tests": "t
 _SECRET_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", "credentials", ".netrc", ".pypirc",
                  ".git-credentials", ".npmrc", "secrets.json", "secrets.yaml", "secrets.yml"}
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
+_SECRET_ENDINGS = tuple(_SECRET_NAMES) + _SECRET_SUFFIXES
+_HINTED_ROOTS = ("/var/", "/root/", "/home/", "/usr/")
 _CA_PATHS = re.compile(r"(?:^|/)(?:certs?|ca-certificates|certifi|ssl|pki)/|cacert|ca-bundle|/share/")
 _ENV_SAMPLES = (".example", ".sample", ".template", ".dist", ".defaults")
 
@@ -78,7 +80,7 @@ def make_hints(
     tools: dict[int, list[str]] = defaultdict(list)
     for path, node in visible:
         writer, size = node[3], node[1]
-        if writer < base_layers:
+        if writer < base_layers or not (path.startswith(_HINTED_ROOTS) or ".git/" in path):
             continue
         if _APT.search(path):
             apt[writer] += size
@@ -186,7 +188,11 @@ def _broad_copy_hints(
 def _secret_hints(layers: tuple[LayerSummary, ...], contents: list[LayerContent]) -> list[Hint]:
     hints = []
     for layer, content in zip(layers, contents, strict=True):
-        names = sorted("/" + e[0] for e in content.entries if e[1] == "f" and is_secret_path("/" + e[0]))
+        names = sorted(
+            "/" + e[0] for e in content.entries
+            if (e[0].endswith(_SECRET_ENDINGS) or ".env." in e[0])
+            and e[1] == "f" and is_secret_path("/" + e[0])
+        )
         if names:
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             hints.append(_hint_at(

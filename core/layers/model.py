@@ -136,7 +136,7 @@ class LayerReport:
     hints: tuple[Hint, ...] = ()
     dive: DiveMetrics | None = None
     duplicates: tuple[DuplicateFiles, ...] = ()
-    changes: tuple[tuple[LayerFile, ...], ...] = field(default=(), repr=False)
+    change_logs: tuple[object, ...] = field(default=(), repr=False)  # replay.ChangeLog per layer
     notes: tuple[str, ...] = ()
     tree: object = field(default=None, repr=False)  # the final replay tree (core.layers.replay.Dir)
 
@@ -162,6 +162,12 @@ class LayerReport:
         """User waste as a fraction (0.1 = 10 %) of the user layers' content, as dive defines it."""
         content = self.user_content_bytes
         return self.user_wasted_bytes / content if content else 0.0
+
+    def layer_files(self, index: int) -> tuple[LayerFile, ...]:
+        """The paths layer `index` added, modified or removed (built on demand: there may be millions)."""
+        log = self.change_logs[index] if index < len(self.change_logs) else None
+        files = getattr(log, "files", None)
+        return files() if callable(files) else ()
 
     def biggest_events(self, limit: int = 10) -> list[WasteEvent]:
         return sorted(self.events, key=lambda e: (-e.bytes, e.path))[:limit]

@@ -23,6 +23,27 @@ from core.progress import CancelToken
 FileNode = tuple[str, int, Meta, int, str, int]
 
 
+class ChangeLog:
+    """What one layer changed, kept compact (a code per tar entry) and expanded only when shown."""
+
+    __slots__ = ("codes", "content", "removed")
+
+    def __init__(self, content: LayerContent, codes: bytearray, removed: list[LayerFile]) -> None:
+        self.content = content
+        self.codes = codes
+        self.removed = removed
+
+    def files(self) -> tuple[LayerFile, ...]:
+        """Removed paths first, then added (A) and modified (M) ones in tar order."""
+        kinds = (None, Change.ADDED, Change.MODIFIED)
+        found = list(self.removed)
+        for (path, kind, size, _meta, link), code in zip(self.content.entries, self.codes, strict=True):
+            change = kinds[code]
+            if change is not None:
+                found.append(LayerFile("/" + path, change, kind, size, "" if kind == DIRECTORY else link))
+        return tuple(found)
+
+
 class Dir:
     """A directory in the tree; `layer` is the layer that last created it."""
 
@@ -49,7 +70,7 @@ class ReplayResult:
     root: Dir
     counts: list[LayerCounts]
     events: list[WasteEvent]
-    changes: list[list[LayerFile]]
+    changes: list[ChangeLog | None]
     visible_bytes: int
 
 
@@ -64,6 +85,7 @@ class _Replayer:
         self.layer = 0
         self.counts = LayerCounts()
         self.removed: list[LayerFile] = []
+        self.generation = 0
 
     def _release(self, path: str, node: FileNode, cause: WasteCause) -> None:
         kind, size, _meta, written, _link, inode = node
@@ -79,6 +101,7 @@ class _Replayer:
 
     def _remove(self, path: str, node: Dir | FileNode, cause: WasteCause, count: bool) -> None:
         """Drop `node` (and its subtree); `count` says whether it shows as a removal in this layer."""
+        self.generation += 1
         if isinstance(node, Dir):
             for name, child in node.children.items():
                 self._remove(f"{path}/{name}", child, cause, count)
@@ -124,7 +147,7 @@ class _Replayer:
             return WasteCause.COPY_UP_CHOWN
         return WasteCause.COPY_UP_TOUCH
 
-    def apply(self, index: int, content: LayerContent, cancel: CancelToken | None) -> list[LayerFile]:
+    def apply(self, index: int, content: LayerContent, cancel: CancelToken | None) -> ChangeLog | None:
         self.layer = index
         self.counts = LayerCounts()
         self.removed = []
@@ -141,13 +164,23 @@ class _Replayer:
             parent, name = self._parent(path, False)
             if parent is not None and name in parent.children:
                 self._remove(path, parent.children.pop(name), WasteCause.DELETED, True)
-        changes: list[LayerFile] = []
-        keep = self.keep_changes
+        codes = bytearray(len(content.entries)) if self.keep_changes else None
+        last_dir: str | None = None
+        last_parent: Dir | None = None
+        last_generation = -1
         for number, (path, kind, size, meta, link) in enumerate(content.entries):
             if cancel is not None and not number & 0x3FFF:
                 cancel.check()
-            parent, name = self._parent(path, True)
-            assert parent is not None
+            slash = path.rfind("/")
+            directory = path[:slash] if slash >= 0 else ""
+            # Tars list a directory's entries together: reuse the parent found for the previous entry.
+            if directory == last_dir and last_parent is not None and self.generation == last_generation:
+                parent, name = last_parent, path[slash + 1:]
+            else:
+                found, name = self._parent(path, True)
+                assert found is not None
+                parent = found
+                last_dir, last_parent, last_generation = directory, parent, self.generation
             old = parent.children.get(name)
             if kind == DIRECTORY:
                 if isinstance(old, Dir):
@@ -156,8 +189,8 @@ class _Replayer:
                 if old is not None:
                     self._remove(path, old, WasteCause.OVERWRITTEN, False)
                 parent.children[name] = Dir(index, meta)
-                if keep:
-                    changes.append(LayerFile("/" + path, Change.ADDED, DIRECTORY, 0))
+                if codes is not None:
+                    codes[number] = 1
                 continue
             inode = -1
             if kind == HARDLINK:
@@ -177,7 +210,7 @@ class _Replayer:
             if old is None:
                 counts.files_added += 1
                 counts.bytes_added += size
-                change = Change.ADDED
+                code = 1
             else:
                 if isinstance(old, Dir):
                     self._remove(path, old, WasteCause.OVERWRITTEN, False)
@@ -185,11 +218,11 @@ class _Replayer:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
                 counts.files_modified += 1
                 counts.bytes_modified += size
-                change = Change.MODIFIED
+                code = 2
             parent.children[name] = (kind, size, meta, index, link, inode)
-            if keep:
-                changes.append(LayerFile("/" + path, change, kind, size, link))
-        return self.removed + changes if keep else []
+            if codes is not None:
+                codes[number] = code
+        return ChangeLog(content, codes, self.removed) if codes is not None else None
 
 
 def replay(
@@ -206,7 +239,7 @@ def replay(
     """
     replayer = _Replayer(keep_changes, [layer.digests for layer in layers] if deep else None)
     counts: list[LayerCounts] = []
-    changes: list[list[LayerFile]] = []
+    changes: list[ChangeLog | None] = []
     for index, content in enumerate(layers):
         if before_layer is not None:
             before_layer(content, replayer.root)

@@ -244,7 +244,7 @@ def read_archive(
 ) -> ImageData:
     """Read a `docker save` archive (either layout) from a file."""
     try:
-        handle = path.open("rb")
+        handle = path.open("rb", buffering=1 << 20)
     except OSError as exc:
         raise LayerError(f"cannot open {path}: {exc.strerror}") from None
     with handle:

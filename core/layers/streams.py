@@ -10,6 +10,8 @@ from the tar reader, never returns made-up bytes.
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Protocol, cast
@@ -230,6 +232,43 @@ class ZstdStream:
 
     def skip(self, n: int) -> None:
         _read_away(self, n)
+
+
+def prefetch(chunks: Iterable[bytes], depth: int = 64) -> Iterator[bytes]:
+    """Iterate `chunks` in a background thread, up to `depth` ahead, so the producer (an engine running
+    `docker save`) never waits while we parse; errors are re-raised here, in the consumer."""
+    items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        items.put(("data", chunk), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which reports it
+            items.put(("error", exc))
+
+    thread = threading.Thread(target=pump, name="image-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            assert isinstance(value, bytes)
+            yield value
+    finally:
+        stop.set()
 
 
 def _read_away(stream: Stream, n: int) -> None:

@@ -2,10 +2,10 @@
 
 Contract: `manifest(parsed)` finds, once per file, every pod spec in every document — Pods, Deployments,
 StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs (`jobTemplate.spec.template`),
-PodTemplates, Argo Rollouts, DeploymentConfigs and the items of `kind: List` — and every container in it (`initContainers`, `containers`,
-`ephemeralContainers`). Rules yield hits on the offending field, or on the container's `name` when a
-setting is missing, with messages naming `Kind/name` and the container, anchors like
-"Deployment/api/web:privileged", and `fix_data` carrying the YAML key path for the quick-fix layer.
+PodTemplates, Argo Rollouts, DeploymentConfigs and the items of `kind: List` — and every container in it
+(`initContainers`, `containers`, `ephemeralContainers`). Rules yield hits on the offending field, or on
+the container's `name` when a setting is missing, with messages naming `Kind/name` and the container,
+anchors like "Deployment/api/web:privileged", and `fix_data` carrying the YAML key path for the fixer.
 Container settings override pod settings where Kubernetes says they do (runAsUser, runAsNonRoot).
 """
 

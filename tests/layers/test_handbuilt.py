@@ -59,7 +59,7 @@ def test_docker_archive_classic_layout(tmp_path: Path) -> None:
     report = analyse_image(str(docker_archive(tmp_path / "img.tar", LAYERS, HISTORY)))
     assert report.source == "docker-archive"
     _check(report)
-    changes = {(f.path, f.change.value) for f in report.changes[2]}
+    changes = {(f.path, f.change.value) for f in report.layer_files(2)}
     assert ("/a/new", "A") in changes and ("/big", "D") in changes and ("/conf", "M") in changes
 
 

@@ -400,7 +400,8 @@ def test_files_without_services_are_quiet() -> None:
 MALFORMED = [
     "services:\n  web:\n",
     "services: [web, db]\n",
-    "services:\n  web:\n    ports: 5432\n    volumes: /etc:/etc\n    cap_add: SYS_ADMIN\n    environment: A=b\n",
+    "services:\n  web:\n    ports: 5432\n    volumes: /etc:/etc\n    cap_add: SYS_ADMIN\n"
+    "    environment: A=b\n",
     "services:\n  web:\n    ports: [{target: x}, {published: 1}, '99999:5432', 'a:b:c:d']\n"
     "    volumes: [{source: 1}, {type: volume}]\n    environment: [{a: b}, '=x']\n    build: {args: 1}\n",
     "services:\n  web:\n    image: [nginx]\n    security_opt: {a: b}\n",

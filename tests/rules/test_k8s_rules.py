@@ -365,7 +365,8 @@ def test_malformed_manifests_never_crash_a_rule(text: str) -> None:
 
 
 def test_argo_rollout_is_a_workload() -> None:
-    text = HARDENED.replace("apiVersion: apps/v1\nkind: Deployment", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout")
+    rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout"
+    text = HARDENED.replace("apiVersion: apps/v1\nkind: Deployment", rollout)
     text = text.replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
     assert [f.message for f in scan(text, "DT-K013")] == [
         "Rollout/api container 'api' does not set readOnlyRootFilesystem: true"

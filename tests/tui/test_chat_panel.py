@@ -24,7 +24,7 @@ from tui.widgets.chat_panel import ChatPanel
 MakeRepo = Callable[..., Path]
 pytestmark = pytest.mark.anyio
 
-SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SECRET = "q8Zr3vTn0LpX2sWc9Yb4Hd7Kf1Gm6Nj5Ra0Ue3Ti"  # not a documented example value, so it is masked
 FILES = {
     "Dockerfile": "FROM alpine:3.19\nRUN echo hi\n",
     "deploy/.env": f"AWS_SECRET_ACCESS_KEY={SECRET}\nREGION=eu-west-1\n",
@@ -211,7 +211,7 @@ async def test_no_secret_value_reaches_the_api(make_repo: MakeRepo, fake_api: Fa
     assert len(fake_api.requests) == 2
     raw = fake_api.raw_requests()
     assert SECRET not in raw
-    assert "«SECRET_1»" in json.dumps(tool_results(fake_api.requests[1]))
+    assert "«SECRET_1»" in json.dumps(tool_results(fake_api.requests[1]), ensure_ascii=False)
     assert SECRET not in ConversationStore(app.root).path.read_text()
 
 

@@ -60,6 +60,8 @@ class MainScreen(Screen[None]):
 
     show_tree: reactive[bool] = reactive(True)
     """Whether the tree is visible; `t` toggles it to give the workspace the full width."""
+    discovery_summary = ""
+    """The status line's account of the last discovery (scans append theirs to it)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -139,7 +141,8 @@ class MainScreen(Screen[None]):
         if not index.repo.is_git:
             parts.append("not a git repository" + (f" ({index.repo.problem})" if index.repo.problem else ""))
         self.log.info(f"discovery: {len(index.files)} files in {seconds:.3f}s")
-        self.status.idle(" · ".join(parts))
+        self.discovery_summary = " · ".join(parts)
+        self.status.idle(self.discovery_summary)
         self.set_class(count == 0 and not index.skipped, "-no-infra")
         opened = self.file_view.path
         if opened is not None and opened in index.parsed:

@@ -120,9 +120,10 @@ class ChatPanel(Vertical):
     """The chat with the agent: log, state line and the question input."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel answer"),
+        Binding("escape", "cancel", "Cancel answer / leave chat"),
         Binding("ctrl+n", "clear", "New conversation"),
     ]
+    SCOPED_CSS = False  # the narrow layout is chosen by a class on the screen, outside the panel
     DEFAULT_CSS = """
     ChatPanel {
         display: none; width: 42%; min-width: 44; max-width: 96; height: 1fr;
@@ -159,11 +160,12 @@ class ChatPanel(Vertical):
         self._tool_lines: dict[str, ToolCallLine] = {}
         self._cards: list[ProposalCard] = []
         self._history_shown = False
+        self._return_focus: Widget | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Agent", id="chat-header", markup=False)
         yield VerticalScroll(id="chat-log")
-        yield Static("● answering… esc cancels", id="chat-state", markup=False)
+        yield Static("", id="chat-state", markup=False)
         yield Input(placeholder="Ask about this repository (enter sends)", id="chat-input")
 
     def on_mount(self) -> None:
@@ -197,8 +199,19 @@ class ChatPanel(Vertical):
             self.open_and_focus()
 
     def open_and_focus(self) -> None:
+        focused = self.screen.focused
+        if focused is not None and self not in focused.ancestors_with_self:
+            self._return_focus = focused
         self.is_open = True
         self.query_one("#chat-input", Input).focus()
+
+    def leave(self) -> None:
+        """Give the focus back to where it was before the chat took it."""
+        previous = self._return_focus
+        if previous is not None and previous.is_attached and previous.display and previous.focusable:
+            previous.focus()
+        else:
+            self.screen.set_focus(None)
 
     def ask(self, text: str) -> bool:
         """Send `text` as the next question; False (with a reason shown) when it cannot start."""
@@ -234,10 +247,14 @@ class ChatPanel(Vertical):
             self._history_shown = True
             self._show_history()
         if not is_open and self.has_focus_within:
-            self.call_after_refresh(self.screen.focus_next)
+            self.leave()
 
     def watch_busy(self, busy: bool) -> None:
         self.set_class(busy, "-busy")
+        self._state()
+
+    def _state(self, text: str = "● answering… esc cancels") -> None:
+        self.query_one("#chat-state", Static).update(text)
 
     def _mount(self, widget: Widget) -> Widget:
         self.log_view.mount(widget)
@@ -387,6 +404,7 @@ class ChatPanel(Vertical):
             self._turn.append(card)
             await self.log_view.mount(card)
             card.focus_review()
+            self._state("● waiting for your review of the proposal · esc cancels")
         elif isinstance(item, Retrying):
             text = f"{item.reason}; retrying in {item.delay:.1f}s (attempt {item.attempt + 1})"
             self._turn.append(self._mount(NoticeLine(text, "warning")))
@@ -423,6 +441,7 @@ class ChatPanel(Vertical):
         event.stop()
         if event.card in self._cards:
             self._cards.remove(event.card)
+        self._state()
         self.query_one("#chat-input", Input).focus()
 
     @on(Worker.StateChanged)
@@ -433,9 +452,11 @@ class ChatPanel(Vertical):
         self._discard_turn(f"The agent stopped unexpectedly: {type(error).__name__}: {error}", "error")
 
     def action_cancel(self) -> None:
-        """Cancel the answer in flight (the conversation stays as it was before the question)."""
+        """Cancel the answer in flight (the conversation stays as it was before); else leave the chat."""
         if self._worker is not None and self._worker.is_running:
             self._worker.cancel()
+        else:
+            self.leave()
 
     def action_clear(self) -> None:
         self.clear_conversation()

@@ -2,8 +2,9 @@
 
 Contract: `show_index(index)` (re)builds the tree from an `InfraIndex` in `GROUP_ORDER`, each file
 labelled with its git status badge, its name, its folder, (after `set_counts`) a count of findings
-coloured by the worst severity and (after `set_duplicates`) how many of its lines are copies. Node data says what a node is (`GroupEntry`, `FileEntry`,
-`SkippedEntry`); selecting a node posts Textual's usual `Tree.NodeSelected`, which the screen handles.
+coloured by the worst severity and (after `set_duplicates`) how many of its lines are copies. Node
+data says what a node is (`GroupEntry`, `FileEntry`, `SkippedEntry`); selecting a node posts
+Textual's usual `Tree.NodeSelected`, which the screen handles.
 A large group starts collapsed and gets its file nodes when first expanded, so a 10,000-file
 monorepo paints its tree at once.
 """
