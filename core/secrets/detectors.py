@@ -49,6 +49,8 @@ class ScanInput:
     kind: FileKind | None
     #: mask more eagerly (unquoted secret-named values in any file), as the LLM agent needs.
     thorough: bool = False
+    #: keyword -> spans of the lines holding it; several detectors ask for the same keywords.
+    line_cache: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 Validator = Callable[[str, "re.Match[str]"], bool]
@@ -65,16 +67,21 @@ def lower_same_length(text: str) -> str:
 
 def keyword_lines(scan: ScanInput, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
     """The (start, end) offsets of every line holding one of `keywords`, in order, each once."""
-    text, lowered = scan.text, scan.lowered
+    text, lowered, cache = scan.text, scan.lowered, scan.line_cache
     spans: set[tuple[int, int]] = set()
     for keyword in keywords:
-        at = lowered.find(keyword)
-        while at >= 0:
-            start = text.rfind("\n", 0, at) + 1
-            end = text.find("\n", at)
-            end = len(text) if end < 0 else end
-            spans.add((start, end))
-            at = lowered.find(keyword, end)
+        known = cache.get(keyword)
+        if known is None:
+            found: list[tuple[int, int]] = []
+            at = lowered.find(keyword)
+            while at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                end = text.find("\n", at)
+                end = len(text) if end < 0 else end
+                found.append((start, end))
+                at = lowered.find(keyword, end)
+            known = cache[keyword] = tuple(found)
+        spans.update(known)
     return sorted(spans)
 
 _PLACEHOLDER_RUN = re.compile(r"[xX]{8,}|\*{4,}|\.{3}|<|>|\{|\}|(?i:example|your|placeholder|redacted)")
@@ -171,7 +178,7 @@ class RegexDetector(Detector):
 
 _KEY_HINT = re.compile(r"pass|pwd|secret|token|key|credential|auth|dsn|conn", re.IGNORECASE)
 _ASSIGNMENT = re.compile(
-    r"""(?<![\w.$])(?P<key>[A-Za-z_][\w.-]{0,80}?)["']?(?P<lsp>[ \t]*)(?P<sep>:=|=>|=|:)(?P<rsp>[ \t]*)"""
+    r"""(?<![\w.${])(?P<key>[A-Za-z_][\w.-]{0,80}?)["']?(?P<lsp>[ \t]*)(?P<sep>:=|=>|=|:)(?P<rsp>[ \t]*)"""
     r"""(?:"(?P<dq>[^"\\\n]*(?:\\.[^"\\\n]*)*)"|'(?P<sq>[^'\n]*)'"""
     r"""|(?P<bare>[^\s'"`#,;(){}\[\]<>$\\|&=]+=*)(?=[\s,;}\]]|$))""",
     re.MULTILINE,
@@ -561,6 +568,7 @@ def _build_locators() -> tuple[_Locator, ...]:
 
 
 _LOCATORS = _build_locators()
+_LOCATOR_CALLS = tuple((locator.pattern.finditer, locator.routes) for locator in _LOCATORS)
 _UNLOCATED = tuple(
     (index, detector) for index, detector in enumerate(DETECTORS)
     if not (isinstance(detector, RegexDetector) and detector.prefixes)
@@ -575,12 +583,12 @@ def find_candidates(scan: ScanInput) -> Iterator[tuple[int, Candidate]]:
     alternation of all prefixes runs at a few MB/s); the keyword detectors scan keyword lines only.
     """
     text = scan.text
-    for locator in _LOCATORS:
-        for hit in locator.pattern.finditer(text):
+    for finditer, routes in _LOCATOR_CALLS:
+        for hit in finditer(text):
             at = hit.start()
             word_before = at > 0 and text[at - 1] in _WORD
             tried: set[int] = set()
-            for prefix, index in locator.routes:
+            for prefix, index in routes:
                 if index in tried or not text.startswith(prefix, at):
                     continue
                 tried.add(index)

@@ -34,6 +34,8 @@ _PLACEHOLDER_WORDS = frozenset(
         "xxx", "your_password", "your-password", "yourpassword", "your_token", "your_api_key",
         "mysecret", "notsecret", "not-a-secret", "test", "testing", "fake", "true", "false", "yes", "no",
         "required", "optional", "default", "empty", "unset", "string", "value", "insert_here",
+        # permission levels (GitHub Actions `id-token: write`), never credentials
+        "read", "write", "read-all", "write-all",
     }
 )
 #: Values published in vendor documentation as examples; never real credentials.
