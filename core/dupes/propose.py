@@ -112,6 +112,11 @@ def _strip_uses_ref(step: dict[str, Any]) -> dict[str, Any]:
 def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     if any(o.length < 2 for o in cluster.occurrences):
         raise NotProposable("a single step is not worth a composite action")
+    existing = [o.path for o in cluster.occurrences if index.parsed[o.path].kind is FileKind.GHA_ACTION]
+    if existing:
+        folder = existing[0].rsplit("/", 1)[0]
+        raise NotProposable(f"these steps already live in the composite action ./{folder}; "
+                            "replace the copies with `uses: ./" + folder + "` and its inputs")
     originals: list[list[dict[str, Any]]] = []
     for occ in cluster.occurrences:
         nodes = _steps_nodes(index.parsed[occ.path], occ)

@@ -130,10 +130,10 @@ def compose_units(parsed: ParsedFile) -> list[Unit]:
             value = to_python(service)
             unit = _unit("compose-service", parsed, "services", 0, f"service {key.value}", service, value,
                          start_line=key.start_mark.line + 1)
-            # Services running different images still share restart/logging/network boilerplate: the
-            # image is a parameter here, not identity.
-            generic = {k: v for k, v in unit.form.items() if k not in ("image", "container_name")}
-            units.append(replace(unit, shape=digest(shape_form(generic))))
+            # Services are grouped by the settings they have, not their values: copies that differ in
+            # image, ports or one extra variable still share restart/logging/build boilerplate, which the
+            # anchor proposal takes (only settings equal in every copy go into the shared block).
+            units.append(replace(unit, shape=digest(sorted(unit.form))))
     return units
 
 

@@ -1,8 +1,8 @@
 """DT-S001…DT-S025: secrets committed in any text file, one rule per credential family.
 
 Every rule reads the same per-file detection (`core.secrets.find_secrets`, computed once per file
-and cached by content hash, since every DT-S rule asks for it) and keeps the matches of its own rule
-ID. Messages carry `core.redact.redact(value)`, never the value; the fingerprint anchor is the
+and thread, since the engine runs every rule on a file before the next) and keeps the matches of its
+own rule ID. Messages carry `core.redact.redact(value)`, never the value; the fingerprint anchor is the
 detector plus a hash of the value, so it survives edits elsewhere on the line. `fix_data` gives a
 fixer the value's range and, for keyword assignments, the variable name.
 
@@ -13,7 +13,6 @@ text; Dockerfile, compose, Kubernetes and GitLab CI have their own kind-aware ru
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -164,25 +163,23 @@ def _aliases(rule_id: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-_CACHE: OrderedDict[tuple[str, FileKind, str], tuple[SecretMatch, ...]] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 256
+class _LastFile(threading.local):
+    """Per thread, the last file's secrets: the engine runs every rule on one file before the next."""
+
+    parsed: ParsedFile | None = None
+    matches: tuple[SecretMatch, ...] = ()
+
+
+_LAST = _LastFile()
 
 
 def matches_for(parsed: ParsedFile) -> tuple[SecretMatch, ...]:
-    """The file's secrets, computed once however many DT-S rules ask (keyed like the parse cache)."""
-    key = (parsed.file.sha256, parsed.kind, parsed.path)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
-    found = tuple(find_secrets(parsed.text, parsed.path, parsed.kind))
-    with _CACHE_LOCK:
-        _CACHE[key] = found
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return found
+    """The file's secrets, computed once however many DT-S rules ask."""
+    last = _LAST
+    if last.parsed is not parsed:
+        last.matches = tuple(find_secrets(parsed.text, parsed.path, parsed.kind))
+        last.parsed = parsed
+    return last.matches
 
 
 def _hit(match: SecretMatch) -> Hit:

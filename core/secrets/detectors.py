@@ -50,7 +50,9 @@ class ScanInput:
     #: mask more eagerly (unquoted secret-named values in any file), as the LLM agent needs.
     thorough: bool = False
     #: keyword -> spans of the lines holding it; several detectors ask for the same keywords.
-    line_cache: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
+    line_cache: dict[str, tuple[tuple[int, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 Validator = Callable[[str, "re.Match[str]"], bool]

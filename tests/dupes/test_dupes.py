@@ -274,3 +274,36 @@ def test_dupes_cli_bad_path(tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr
 
 
+
+
+@pytest.mark.parametrize("category", ["gha-steps", "compose-service", "gitlab-job", "shell-function"])
+def test_demo_repository_abstractions_apply_and_remove_the_duplication(tmp_path, category):
+    from core.demo import make_demo_repo
+    from core.scan import scan_index
+
+    root = make_demo_repo(tmp_path / "demo")
+    index = build_index(root)
+    proposable = []
+    for cluster in find_clones(index):
+        if cluster.category != category:
+            continue
+        try:
+            proposable.append((cluster, propose_abstraction(cluster, index)))
+        except NotProposable:
+            continue
+    assert proposable, f"no {category} proposal on the demo repository"
+    cluster, proposal = proposable[0]
+    parse_errors_before = {f.path for f in scan_index(index) if f.rule_id == "DT-P001"}
+    apply_proposal(root, proposal)
+    after = build_index(root)
+    for edit in proposal.edits:
+        parsed = after.parsed[edit.path]
+        assert parsed.problem is None, (edit.path, parsed.problem)
+        assert parsed.kind is index.parsed.get(edit.path, parsed).kind
+    assert {f.path for f in scan_index(after) if f.rule_id == "DT-P001"} == parse_errors_before
+    spans = {(o.path, o.start_line) for o in cluster.occurrences}
+    remaining = [c for c in find_clones(after) if c.category == category
+                 and {(o.path, o.start_line) for o in c.occurrences} & spans == spans]
+    assert remaining == []
+    assert len([c for c in find_clones(after) if c.category == category]) < len(
+        [c for c in find_clones(index) if c.category == category]) or category == "gha-steps"

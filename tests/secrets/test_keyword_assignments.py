@@ -132,3 +132,12 @@ def test_keyword_heuristics_extended_backwards_compatibly() -> None:
         and not is_placeholder("hunter2hunter2")
     )
     assert not looks_like_secret_assignment("PASSWORD_FILE", "/run/secrets/x")
+
+
+def test_no_false_positives_from_expansions_and_permissions() -> None:
+    compose = (
+        "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set it in .env}\n"
+    )
+    assert find_secrets(compose, "docker-compose.yml") == []
+    workflow = "permissions:\n  contents: read\n  id-token: write\n"
+    assert find_secrets(workflow, ".github/workflows/deploy.yml") == []

@@ -16,9 +16,8 @@ from tests.agent.fake_api import FakeAnthropic
 from tui.widgets.chat_panel import ChatPanel
 
 
-@pytest.fixture
-def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    """The fake Messages API on 127.0.0.1, with the SDK pointed at it (as tests/agent does)."""
+def serve_fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """The fake Messages API on 127.0.0.1, with the SDK pointed at it (as tests/agent's fixture does)."""
     server = FakeAnthropic()
     server.start()
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-not-real")

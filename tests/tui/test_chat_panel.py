@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ from textual.widgets import Input, Markdown
 
 from core.agent.session import HOW_TO_SET_KEY
 from core.agent.store import ConversationStore
-from tests.agent.fake_api import FakeAnthropic, Reply, Status, text, tool
-from tests.tui.chat_support import ask, fake_api, wait_for, wait_idle  # noqa: F401  (fixture)
+from tests.agent.fake_api import FakeAnthropic, Status, text, tool
+from tests.tui.chat_support import ask, serve_fake_api, wait_for, wait_idle
 from tests.tui.helpers import wait_ready
 from tui.app import DevopsApp
 from tui.screens.review import ReviewScreen
@@ -22,6 +22,13 @@ from tui.widgets.chat_items import NoticeLine, ProposalCard, ToolCallLine, UserL
 from tui.widgets.chat_panel import ChatPanel
 
 MakeRepo = Callable[..., Path]
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    yield from serve_fake_api(monkeypatch)
+
+
 pytestmark = pytest.mark.anyio
 
 SECRET = "q8Zr3vTn0LpX2sWc9Yb4Hd7Kf1Gm6Nj5Ra0Ue3Ti"  # not a documented example value, so it is masked

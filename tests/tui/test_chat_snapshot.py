@@ -6,20 +6,27 @@ Update with `pytest tests/tui/test_chat_snapshot.py --snapshot-update`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.agent.fake_api import FakeAnthropic, text, tool
-from tests.tui.chat_support import ChatHost, ask, fake_api, wait_for, wait_idle  # noqa: F401  (fixture)
+from tests.tui.chat_support import ChatHost, ask, serve_fake_api, wait_for, wait_idle
 from tui.widgets.chat_items import ProposalCard
 
 SnapCompare = Callable[..., bool]
 MakeRepo = Callable[..., Path]
 
-FILES = {"Dockerfile": "FROM alpine:3.19\nRUN echo hi\n", "compose.yml": "services:\n  web:\n    image: nginx\n"}
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    yield from serve_fake_api(monkeypatch)
+
+FILES = {"Dockerfile": "FROM alpine:3.19\nRUN echo hi\n",
+         "compose.yml": "services:\n  web:\n    image: nginx\n"}
 ANSWER = (
     "The repository has **one Dockerfile** and a compose file.\n\n",
     "Pin the base image by digest:\n\n",

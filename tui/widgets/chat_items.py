@@ -156,9 +156,11 @@ class ProposalCard(Vertical):
             self.card = card
             self.outcome = outcome
 
-    def __init__(self, root: Path, proposal: Proposal, outcome: asyncio.Future[ReviewOutcome]) -> None:
+    def __init__(self, root: Path, proposal: Proposal, outcome: asyncio.Future[ReviewOutcome], *,
+                 commit: bool = False) -> None:
         super().__init__()
         self.root = root
+        self.commit = commit
         self.proposal = proposal
         self.outcome = outcome
 
@@ -197,7 +199,7 @@ class ProposalCard(Vertical):
     def _review(self, event: Button.Pressed) -> None:
         event.stop()
         if self._still_awaited():
-            screen = AgentReviewScreen(self.root, self.proposal)
+            screen = AgentReviewScreen(self.root, self.proposal, commit=self.commit)
             self.app.push_screen(screen, lambda result: self._reviewed(screen, result))
 
     @on(Button.Pressed, ".card-reject")

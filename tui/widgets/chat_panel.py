@@ -45,7 +45,7 @@ from core.agent.events import (
 from core.agent.session import HOW_TO_SET_KEY, AgentSession, MissingApiKey, resolve_model
 from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools
-from core.config import ConfigError, load_config
+from core.config import Config, ConfigError, load_config
 from core.discovery import InfraIndex
 from core.patching.proposal import Proposal
 from tui.commands_palette import PaletteCommand, register_command
@@ -161,6 +161,7 @@ class ChatPanel(Vertical):
         self._cards: list[ProposalCard] = []
         self._history_shown = False
         self._return_focus: Widget | None = None
+        self._commit_after_apply = False
 
     def compose(self) -> ComposeResult:
         yield Static("Agent", id="chat-header", markup=False)
@@ -310,14 +311,15 @@ class ChatPanel(Vertical):
             self._session.tools.index = index
             return self._session
         try:
-            model = load_config(self.root).model
+            config = load_config(self.root)
         except ConfigError:
-            model = None
+            config = Config()
+        self._commit_after_apply = config.commit_after_apply
         tools = RepoTools(index, findings=self._app_list("findings"),
                           duplicates=self._app_list("clusters", "duplicates", "duplicate_clusters"),
                           reviewer=self._review)
         try:
-            self._session = AgentSession(tools, model=resolve_model(model), store=self.store)
+            self._session = AgentSession(tools, model=resolve_model(config.model), store=self.store)
         except MissingApiKey as exc:
             self._mount(NoticeLine(str(exc), "hint"))
             return None
@@ -399,7 +401,7 @@ class ChatPanel(Vertical):
             if item.call_id in self._tool_lines:
                 self._tool_lines.pop(item.call_id).finish(item.result, item.is_error)
         elif isinstance(item, _ReviewRequest):
-            card = ProposalCard(self.root, item.proposal, item.outcome)
+            card = ProposalCard(self.root, item.proposal, item.outcome, commit=self._commit_after_apply)
             self._cards.append(card)
             self._turn.append(card)
             await self.log_view.mount(card)

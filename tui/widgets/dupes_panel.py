@@ -75,6 +75,7 @@ class CopyView(Static, can_focus=True):
     def __init__(self, occurrence: Occurrence, text: Text) -> None:
         super().__init__(text)
         self.occurrence = occurrence
+        self.body = text
 
     def action_open(self) -> None:
         """Show this copy in the file view, its first line marked."""
@@ -116,7 +117,7 @@ class DupesPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield OptionList(id="dupes-list")
         yield Static("", id="dupes-summary")
-        yield VerticalScroll(id="dupes-copies")
+        yield VerticalScroll(id="dupes-copies", can_focus=False)
         yield EmptyState(id="dupes-empty")
 
     def on_mount(self) -> None:
