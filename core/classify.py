@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from fnmatch import translate as fnmatch_translate
 
 from core.models import FileKind
@@ -59,27 +60,43 @@ def might_be_infra_yaml(path: str, text: str) -> bool:
     return _INFRA_YAML_HINT.search(text) is not None
 
 
-def kind_from_yaml(path: str, docs: list[Node]) -> FileKind:
-    """Classify a YAML file from its composed documents and its path."""
+def _kind_from_facts(path: str, top: Collection[str], k8s: bool, services_mapping: bool) -> FileKind:
     name = path.rsplit("/", 1)[-1].lower()
-    first = docs[0] if docs else None
-    top = keys(first) if isinstance(first, MappingNode) else []
     if name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
         return FileKind.GITLAB_CI
     if path.startswith(".github/workflows/") and ("jobs" in top or "on" in top):
         return FileKind.GHA_WORKFLOW
     if name in ("action.yml", "action.yaml") and "runs" in top:
         return FileKind.GHA_ACTION
-    if docs and any(
-        isinstance(d, MappingNode) and get(d, "apiVersion") is not None and get(d, "kind") is not None
-        for d in docs
-    ):
+    if k8s:
         return FileKind.K8S
-    if "services" in top and isinstance(get(first, "services"), MappingNode):
-        return FileKind.COMPOSE
-    if _COMPOSE_NAME.match(name):
+    if services_mapping or _COMPOSE_NAME.match(name):
         return FileKind.COMPOSE
     return FileKind.YAML
+
+
+def kind_from_yaml(path: str, docs: list[Node]) -> FileKind:
+    """Classify a YAML file from its composed documents and its path."""
+    first = docs[0] if docs else None
+    top = keys(first) if isinstance(first, MappingNode) else []
+    k8s = any(
+        isinstance(d, MappingNode) and get(d, "apiVersion") is not None and get(d, "kind") is not None
+        for d in docs
+    )
+    services = "services" in top and isinstance(get(first, "services"), MappingNode)
+    return _kind_from_facts(path, top, k8s, services)
+
+
+_TOP_KEY = re.compile(r"^[\"']?([A-Za-z_][\w.-]*)[\"']?\s*:", re.MULTILINE)
+
+
+def kind_from_yaml_text(path: str, text: str) -> FileKind:
+    """A provisional kind from the text alone (top-level keys), for painting the tree before parsing.
+
+    The parse that follows (`kind_from_yaml`) is authoritative; the two agree on every ordinary file.
+    """
+    top = set(_TOP_KEY.findall(text))
+    return _kind_from_facts(path, top, "apiVersion" in top and "kind" in top, "services" in top)
 
 
 def gitlab_local_includes(docs: list[Node]) -> list[str]:

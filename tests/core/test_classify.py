@@ -118,3 +118,25 @@ def test_non_yaml_kinds_get_their_parse(make_repo: Callable[..., Path]) -> None:
 def test_infra_tree_lists_only_infrastructure(make_repo: Callable[..., Path]) -> None:
     index = build_index(make_repo({"README.md": "# x\n", "a.yaml": "x: 1\n", "Dockerfile": "FROM a:1\n"}))
     assert [f.path for f in index.infra_files()] == ["Dockerfile"]
+
+
+def test_listing_without_parsing_agrees_with_the_full_discovery(make_repo):
+    """The app paints its tree from `parse=False` first; kinds must match the parse-based ones."""
+    from core.discovery import build_index
+
+    root = make_repo({
+        "Dockerfile": "FROM alpine:3.19\n",
+        "compose.yaml": "services:\n  web:\n    image: nginx:1.25\n",
+        "stack.yml": "version: '3'\nservices:\n  db:\n    image: postgres:16\n",
+        "k8s/app.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n---\n"
+                        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n",
+        ".github/workflows/ci.yml": "name: ci\non: push\njobs:\n  a:\n    runs-on: x\n",
+        ".github/actions/setup/action.yml": "name: s\nruns:\n  using: composite\n  steps: []\n",
+        ".gitlab-ci.yml": "stages: [build]\n",
+        "config/app.yaml": "log_level: info\n",
+        "deploy.sh": "#!/bin/sh\necho hi\n",
+        ".env.example": "A=1\n",
+    })
+    quick, full = build_index(root, parse=False), build_index(root)
+    assert quick.parsed == {}
+    assert {p: f.kind for p, f in quick.files.items()} == {p: f.kind for p, f in full.files.items()}
