@@ -9,16 +9,14 @@ installed from the npm registry into bench/out/jscpd on first use.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.peers import ensure_jscpd
+from bench.peers import corpus_args, ensure_jscpd
 from core.discovery import build_index
 from core.dupes import scan as dupes_scan
 from core.dupes.scan import find_clones
@@ -65,15 +63,9 @@ def run_jscpd(exe: Path, corpus: Path) -> tuple[float, list[list[Span]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-peers", action="store_true")
-    args = parser.parse_args(argv)
-    if not args.corpus.is_dir():
-        print(f"bench_dupes: {args.corpus}: not a folder", file=sys.stderr)
+    args = corpus_args(argv, __doc__ or "", "bench_dupes")
+    if args is None:
         return 2
-    print(f"machine load (1 min): {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}")
     start = time.perf_counter()
     index = build_index(args.corpus)
     print(f"discovery (not counted): {time.perf_counter() - start:.2f} s, {len(index.files)} files")

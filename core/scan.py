@@ -1,9 +1,10 @@
 """The security scan: run every applicable rule on every parsed file and build findings.
 
 Contract: `scan_index(index, config)` returns findings sorted by path and line. Rules only yield hits;
-this module owns what turns a hit into a `Finding`: the configured severity, inline suppressions (ours
-and the peers' pragmas, matched through rule aliases), exclusions, and the stable fingerprint. A rule
-that crashes on a file becomes a DT-X001 finding on that file — the scan itself never dies.
+this module owns what turns a hit into a `Finding`: the severity (a configured override, else the hit's
+own, else the rule's), inline suppressions (ours and the peers' pragmas, matched through rule aliases),
+exclusions, and the stable fingerprint. A rule that crashes on a file becomes a DT-X001 finding on that
+file — the scan itself never dies.
 """
 
 from __future__ import annotations
@@ -122,6 +123,14 @@ def _crash_finding(rule: Rule, parsed: ParsedFile, exc: BaseException) -> Findin
     )
 
 
+def _severity(rule: Rule, hit: Hit, override: Severity | None) -> Severity:
+    """A configured override wins, then the hit's own severity, then the rule's default (`is None`
+    tests, since Severity.INFO is 0)."""
+    if override is not None:
+        return override
+    return rule.severity if hit.severity is None else hit.severity
+
+
 def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
               config: ScanConfig | None = None) -> list[Finding]:
     """All findings for one parsed file."""
@@ -131,8 +140,8 @@ def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
     for rule in rules:
         if parsed.kind not in rule.kinds:
             continue
-        severity = config.severity_overrides.get(rule.id, rule.severity)
-        if severity < config.min_severity:
+        override = config.severity_overrides.get(rule.id)
+        if override is not None and override < config.min_severity:
             continue
         try:
             hits: list[Hit] = list(rule.run(parsed, ctx))
@@ -140,6 +149,9 @@ def scan_file(parsed: ParsedFile, ctx: ScanContext, rules: Iterable[Rule],
             findings.append(_crash_finding(rule, parsed, exc))
             continue
         for hit in hits:
+            severity = _severity(rule, hit, override)
+            if severity < config.min_severity:
+                continue
             if _suppressed(rule, parsed, hit.position.line, _scope_line(hit)):
                 continue
             anchor = hit.anchor if hit.anchor is not None else parsed.line(hit.position.line)

@@ -230,7 +230,7 @@ class ScanningMixin:
         self.main_screen.infra_tree.set_duplicates(duplicated_lines_by_file(event.clusters))
         self._set_tab_label(DUPES_TAB, "Duplicates", len(event.clusters))
         groups = len(event.clusters)
-        self._dupes_note = f"{groups} duplicate group{'s' if groups != 1 else ''}"
+        self._dupes_note = f"{groups or 'no'} duplicate group{'s' if groups != 1 else ''}"
         self._app.log.info(f"dupes: {groups} groups in {event.seconds:.3f}s")
         self._show_status()
 

@@ -21,8 +21,8 @@ from core.fixes.yamledit import ensure_path, indent_unit, insert_lines, node_at,
 from core.models import Finding, Position
 from core.parsing import ParsedFile
 from core.patching.proposal import Safety
-from core.rules.gha_model import Step, Workflow, workflow_of
-from core.rules.gha_text import SourceMap, expressions
+from core.rules.gha_model import Step, Workflow, expressions, workflow_of
+from core.rules.yaml_text import SourceMap
 from core.yamlnodes import MappingNode, Node, ScalarNode, compose_documents, get, items, last_line, scalar
 
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")

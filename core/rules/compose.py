@@ -6,119 +6,38 @@ in its message and anchor (`service:<name>:<what>`), so a finding is stable and 
 a shared `x-…: &anchor` block gets its own finding on the anchor's line — the line a user would edit.
 Secret values are only ever shown through `core.redact.redact`.
 
-The host-path, capability and image-reference helpers here are shared with the Kubernetes rules
-(`core.rules.k8s`): both formats describe the same container runtime knobs.
+What it shares with the Kubernetes rules (capabilities, host paths, image tags) is in
+`core.rules.containers`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
-from core.rules.base import Hit, ScanContext, rule
+from core.rules.base import FileCache, Hit, ScanContext, rule
+from core.rules.containers import (
+    DANGEROUS_CAPABILITIES,
+    Fields,
+    fields,
+    image_tag_problem,
+    is_runtime_socket,
+    is_true,
+    normalise_capability,
+    sensitive_host_path,
+    span,
+)
 from core.secrets.keywords import looks_like_secret_assignment
 from core.yamlnodes import MappingNode, Node, ScalarNode, get, items, node_position, scalar, seq
 
 KINDS = (FileKind.COMPOSE,)
-T = TypeVar("T")
-Fields = dict[str, tuple[ScalarNode, Node]]
-
-# --------------------------------------------------------------------------- shared helpers
-
-TRUE_WORDS = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
-
-#: Capabilities that give a container a way out to the host or over other containers.
-DANGEROUS_CAPABILITIES = frozenset(
-    {
-        "ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH", "SYS_RAWIO",
-        "SYS_BOOT", "SYS_TIME", "BPF", "PERFMON", "MAC_ADMIN", "MAC_OVERRIDE",
-    }
-)
-
-#: Host directories whose mount exposes the host itself (exact match).
-_SENSITIVE_DIRS = frozenset(
-    {
-        "/", "/etc", "/proc", "/sys", "/root", "/var", "/var/run", "/run", "/var/lib", "/var/lib/docker",
-        "/var/lib/containerd", "/var/lib/kubelet", "/etc/kubernetes", "/boot", "/dev", "/home", "/usr",
-        "/lib", "/bin", "/sbin",
-    }
-)
-#: Host trees where any sub-path is sensitive.
-_SENSITIVE_TREES = (
-    "/proc/", "/sys/", "/boot/", "/root/", "/var/lib/docker/", "/var/lib/containerd/", "/var/lib/kubelet/",
-    "/etc/kubernetes/", "/etc/ssh/", "/etc/sudoers.d/", "/etc/docker/",
-)
-_SENSITIVE_FILES = frozenset({"/etc/shadow", "/etc/gshadow", "/etc/sudoers"})
-#: Credential stores in a home directory, wherever that home is.
-_CREDENTIAL_DIRS = frozenset(
-    {".ssh", ".aws", ".kube", ".docker", ".gnupg", ".azure", ".netrc", ".git-credentials", ".pgpass"}
-)
-_RUNTIME_SOCKET = re.compile(r"(?:^|/)(?:docker|containerd|crio|podman)\.sock$")
-_HOME_PREFIX = re.compile(r"^(?:\$\{HOME\}|\$HOME|~)(?=/|$)")
 
 
-def is_true(node: Node | None) -> bool:
-    """A YAML boolean true as Compose or Kubernetes would read it."""
-    return scalar(node) in TRUE_WORDS
-
-
-def normalise_capability(name: str) -> str:
-    """`cap_sys_admin` and `SYS_ADMIN` are the same capability."""
-    name = name.strip().upper()
-    return name[4:] if name.startswith("CAP_") else name
-
-
-def normalise_host_path(path: str) -> str:
-    """Collapse `//`, trailing `/` and `$HOME`/`${HOME}` (as `~`) so paths compare as written."""
-    path = _HOME_PREFIX.sub("~", path.strip())
-    path = re.sub(r"/{2,}", "/", path)
-    if path.startswith("/"):
-        return path.rstrip("/") or "/"
-    return path.rstrip("/")
-
-
-def is_runtime_socket(path: str) -> bool:
-    """The Docker (or containerd/CRI-O/Podman) control socket: whoever holds it is root on the host."""
-    return bool(_RUNTIME_SOCKET.search(normalise_host_path(path)))
-
-
-def sensitive_host_path(path: str) -> str | None:
-    """Why mounting host `path` exposes the host, or None; runtime sockets are reported on their own."""
-    path = normalise_host_path(path)
-    if is_runtime_socket(path):
-        return None
-    parts = path.split("/")
-    credential = next((p for p in parts if p in _CREDENTIAL_DIRS), None)
-    if credential or ".config/gcloud" in path:
-        return f"a credential store ({credential or '.config/gcloud'})"
-    if path in _SENSITIVE_DIRS:
-        return "the host's root filesystem" if path == "/" else f"the host directory {path}"
-    if path in _SENSITIVE_FILES or path.startswith(_SENSITIVE_TREES):
-        return f"the host path {path}"
-    return None
-
-
-def image_tag_problem(ref: str) -> str | None:
-    """'latest' or 'untagged' for a mutable image reference; None when pinned (tag or digest) or templated."""
-    ref = ref.strip().strip("'\"")
-    if not ref or "$" in ref or "{{" in ref or "@" in ref:
-        return None
-    last = ref.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return "untagged"
-    return "latest" if last.rsplit(":", 1)[1] == "latest" else None
-
-
-def span(start: Node, end: Node | None = None) -> Position:
-    """From the start of `start` to the end of `end` (default: `start` itself)."""
-    first = node_position(start)
-    last = node_position(end) if end is not None else first
-    return Position(first.line, first.column, last.end_line, last.end_column)
+# --------------------------------------------------------------------------- values
 
 
 def inner_position(node: ScalarNode, start: int, end: int) -> Position:
@@ -144,33 +63,6 @@ def key_values(node: Node | None) -> Iterator[tuple[str, str, ScalarNode, int]]:
         if text is not None and isinstance(item, ScalarNode) and "=" in text:
             key, value = text.split("=", 1)
             yield key.strip(), value, item, len(key) + 1
-
-
-def fields(node: Node | None) -> Fields:
-    """A mapping's keys indexed once (merges resolved, first occurrence wins like `get`)."""
-    found: Fields = {}
-    for key, value in items(node):
-        found.setdefault(key.value, (key, value))
-    return found
-
-
-class FileCache(Generic[T]):
-    """Memoises a per-file computation: the engine runs every rule on one file in a row, so the last
-    file is the whole cache. The entry is one tuple, swapped atomically, so threads cannot mix files."""
-
-    __slots__ = ("_build", "_entry")
-
-    def __init__(self, build: Callable[[ParsedFile], T]) -> None:
-        self._build = build
-        self._entry: tuple[ParsedFile, T] | None = None
-
-    def __call__(self, parsed: ParsedFile) -> T:
-        entry = self._entry
-        if entry is not None and entry[0] is parsed:
-            return entry[1]
-        value = self._build(parsed)
-        self._entry = (parsed, value)
-        return value
 
 
 # --------------------------------------------------------------------------- services

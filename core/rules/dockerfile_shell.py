@@ -1,7 +1,7 @@
 """What Dockerfile rules share: every instruction's text with exact positions, and the file's facts.
 
-Contract: `facts(parsed)` analyses a parsed Dockerfile once (cached per `ParsedFile` object, so 37 rules
-cost one analysis) and returns `DockerfileFacts`: for each instruction, its argument text with a
+Contract: `facts(parsed)` analyses a parsed Dockerfile once (a `FileCache`, so 37 rules cost one
+analysis) and returns `DockerfileFacts`: for each instruction, its argument text with a
 `SourceMap` back to the file (continuations, comment lines inside them and the `escape` directive
 handled); for each RUN, the shell commands it runs — its shell-form arguments and any heredoc body that
 is a shell script, each tokenized with `core.rules.shell_words` — plus its `--mount` flags; for each
@@ -12,14 +12,13 @@ final stage and its ancestors. Base images are resolved through `ARG` defaults d
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.dockerfile import Dockerfile, Instruction, Stage
 from core.models import Position
 from core.parsing import ParsedFile
+from core.rules.base import FileCache
 from core.rules.shell_words import SHELLS, Command, SourceMap, Word, program, split_commands, unwrap
 
 _KEYWORD = re.compile(r"\s*\S+\s*")
@@ -258,25 +257,8 @@ def _build(parsed: ParsedFile) -> DockerfileFacts | None:
     return facts
 
 
-_CACHE: OrderedDict[int, tuple[ParsedFile, DockerfileFacts | None]] = OrderedDict()
-_LOCK = threading.Lock()
-_CACHE_SIZE = 16
-
-
-def facts(parsed: ParsedFile) -> DockerfileFacts | None:
-    """The file's facts, analysed once per ParsedFile; None when it has no stage to check."""
-    key = id(parsed)
-    with _LOCK:
-        entry = _CACHE.get(key)
-        if entry is not None and entry[0] is parsed:
-            _CACHE.move_to_end(key)
-            return entry[1]
-    result = _build(parsed)
-    with _LOCK:
-        _CACHE[key] = (parsed, result)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
+#: The file's facts, analysed once per ParsedFile; None when it has no stage to check.
+facts = FileCache(_build)
 
 
 def stage_of(facts_: DockerfileFacts, instruction: Instruction) -> Stage | None:

@@ -3,8 +3,9 @@
 Contract: every rule reads the shared `Workflow` model (`gha_model.workflow_of`, built once per file)
 and yields hits that point at the offending token — the `${{ … }}` inside a `run:` block, the ref after
 `@`, the key of a job — never just at a line. Peer equivalents are zizmor's audits (offline ones),
-checkov's CKV_GHA checks and KICS queries. Severities that depend on who is exposed (attacker text vs.
-dispatcher input, third-party vs. GitHub-owned action) are separate rules, since a rule has one severity.
+checkov's CKV_GHA checks and KICS queries. Cases that differ in who is exposed (attacker text vs.
+dispatcher input, third-party vs. GitHub-owned action) stay separate rules although a hit could carry its
+own severity: their IDs are in users' baselines and configs, and their quick fixes differ in safety.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from core.models import FileKind, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
 from core.rules.base import Hit, ScanContext, rule
+from core.rules.containers import image_pin_problem
 from core.rules.gha_model import (
     Step,
     Workflow,
     env_nodes,
     env_refs,
-    image_pin_problem,
+    expressions,
     secret_context,
     untrusted_context,
     workflow_of,
 )
-from core.rules.gha_text import expressions
 from core.yamlnodes import Node, ScalarNode, get, get_key, items, node_position, scalar
 
 GHA = (FileKind.GHA_WORKFLOW, FileKind.GHA_ACTION)

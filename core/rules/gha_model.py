@@ -4,7 +4,8 @@ Contract: `workflow_of(parsed)` returns a `Workflow` (or None when the document 
 its triggers, jobs and steps as composed nodes (merges resolved), the env each step sees and which env
 names carry attacker-controlled text. The model is built once per file and shared by all the rules,
 so no rule walks the document again. It also classifies expression contexts: `untrusted_context()`
-names the attacker-controlled part of `${{ … }}`, `input_context()` the caller-supplied input.
+names the attacker-controlled part of `${{ … }}`, `input_context()` the caller-supplied input, and
+`expressions()` finds the `${{ … }}` in a value.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from core.models import FileKind
 from core.parsing import ParsedFile
-from core.rules.gha_text import SourceMap, expressions
+from core.rules.base import FileCache
+from core.rules.yaml_text import SourceMap
 from core.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, get, items, scalar, seq
 
+#: `${{ … }}`; GitHub does not allow `}}` inside an expression, so the shortest match is the right one.
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _ANY_INDEX = r"(?:\[[^\]]*\]|\.\*)"
 _PERSON = r"(?:author|committer)\.(?:email|name)"
 #: Event fields anyone who can open an issue, a PR or push a branch to a fork controls.
@@ -49,6 +52,23 @@ _SECRET_EXPR = re.compile(r"\bsecrets\.[A-Za-z_]\w*|\bsecrets\[")
 PRIVILEGED_TRIGGERS = frozenset({"pull_request_target", "workflow_run"})
 #: Input types whose values cannot carry shell syntax.
 _SAFE_INPUT_TYPES = frozenset({"boolean", "number", "choice", "environment"})
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """One `${{ … }}` in a scalar's value: offsets into the value and the inner text, stripped."""
+
+    start: int
+    end: int
+    inner: str
+
+
+def expressions(value: str) -> Iterator[Expression]:
+    """Every `${{ … }}` in `value`, in order."""
+    if "${{" not in value:
+        return
+    for match in EXPRESSION.finditer(value):
+        yield Expression(match.start(), match.end(), match.group(1).strip())
 
 
 def _yields_boolean(inner: str) -> bool:
@@ -227,10 +247,8 @@ def _build(parsed: ParsedFile) -> Workflow | None:
     return Workflow(doc, False, triggers, tuple(jobs), all_steps, source, _typed_inputs(triggers))
 
 
-@lru_cache(maxsize=4)
-def workflow_of(parsed: ParsedFile) -> Workflow | None:
-    """The model of a GHA file, built once and shared by every rule run on the same file."""
-    return _build(parsed)
+#: The model of a GHA file, built once and shared by every rule run on the same file.
+workflow_of = FileCache(_build)
 
 
 def env_refs(inner: str) -> Iterator[str]:
@@ -253,17 +271,3 @@ def env_nodes(wf: Workflow) -> Iterator[Node]:
     for step in wf.steps:
         if step.env is not None:
             yield step.env
-
-
-_IMAGE_VAR = re.compile(r"\$")
-
-
-def image_pin_problem(ref: str) -> str | None:
-    """Why an image reference is not pinned, as a phrase; None for a tag, a digest or a variable."""
-    ref = ref.strip()
-    if not ref or _IMAGE_VAR.search(ref) or "@sha256:" in ref:
-        return None
-    last = ref.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return "has no tag, so it means `latest`"
-    return "uses the moving `latest` tag" if last.rsplit(":", 1)[1] == "latest" else None

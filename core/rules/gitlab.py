@@ -13,15 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
-from core.rules.base import Hit, ScanContext, rule
-from core.rules.gha_model import fields, image_pin_problem
-from core.rules.gha_text import SourceMap
+from core.rules.base import FileCache, Hit, ScanContext, rule
+from core.rules.containers import image_pin_problem
+from core.rules.gha_model import fields
 from core.rules.shell_words import SHELLS, Command, Word, pipelines, program, split_commands, unwrap
+from core.rules.yaml_text import SourceMap
 from core.secrets.keywords import looks_like_secret_assignment
 from core.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, get, items, node_position, scalar
 
@@ -87,9 +87,7 @@ def _config_doc(parsed: ParsedFile) -> MappingNode | None:
     return None
 
 
-@lru_cache(maxsize=4)
-def pipeline_of(parsed: ParsedFile) -> Pipeline | None:
-    """The file's job-like mappings, built once per file for every L rule."""
+def _pipeline(parsed: ParsedFile) -> Pipeline | None:
     doc = _config_doc(parsed)
     if doc is None:
         return None
@@ -102,6 +100,10 @@ def pipeline_of(parsed: ParsedFile) -> Pipeline | None:
         elif key.value not in _KEYWORDS:
             parts.append(JobLike(key.value, value, not key.value.startswith("."), fields(value)))
     return Pipeline(doc, tuple(parts), SourceMap(parsed.text))
+
+
+#: The file's job-like mappings, built once per file for every L rule.
+pipeline_of = FileCache(_pipeline)
 
 
 def _model(parsed: ParsedFile) -> Pipeline | None:
@@ -314,9 +316,7 @@ def _user_variables(pipeline: Pipeline) -> frozenset[str]:
     return frozenset(names)
 
 
-@lru_cache(maxsize=4)
-def _script_uses(parsed: ParsedFile) -> tuple[tuple[ScalarNode, _Use], ...]:
-    """User-controlled variables in every script line, lexed once for DT-L003 and DT-L004."""
+def _lex_script_uses(parsed: ParsedFile) -> tuple[tuple[ScalarNode, _Use], ...]:
     pipeline = _model(parsed)
     if pipeline is None:
         return ()
@@ -332,6 +332,10 @@ def _script_uses(parsed: ParsedFile) -> tuple[tuple[ScalarNode, _Use], ...]:
         if worth_lexing(line.value)
         for use in _uses(line.value, names)
     )
+
+
+#: User-controlled variables in every script line, lexed once for DT-L003 and DT-L004.
+_script_uses = FileCache(_lex_script_uses)
 
 
 @rule(

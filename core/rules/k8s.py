@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact
-from core.rules.base import Hit, ScanContext, rule
-from core.rules.compose import (
+from core.rules.base import FileCache, Hit, ScanContext, rule
+from core.rules.containers import (
     DANGEROUS_CAPABILITIES,
     Fields,
-    FileCache,
     fields,
     image_tag_problem,
+    is_false,
     is_runtime_socket,
     is_true,
     normalise_capability,
@@ -44,7 +44,6 @@ _TEMPLATE_KINDS = frozenset(
      "DeploymentConfig"}
 )
 _CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
-_FALSE_WORDS = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
 
 
 def _value(found: Fields, key: str) -> Node | None:
@@ -159,7 +158,7 @@ def _collect(doc: Node, prefix: str, out: list[Workload], accounts: set[str],
         return
     name = scalar(get(get(doc, "metadata"), "name")) or "unnamed"
     if kind == "ServiceAccount":
-        if scalar(get(doc, "automountServiceAccountToken")) in _FALSE_WORDS:
+        if is_false(get(doc, "automountServiceAccountToken")):
             accounts.add(name)
         return
     if kind == "Secret":
@@ -294,7 +293,7 @@ through setuid binaries or file capabilities after an attacker gets code executi
 def privilege_escalation(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     for container in manifest(parsed).containers:
         value = container.security("allowPrivilegeEscalation")
-        if scalar(value) in _FALSE_WORDS:
+        if is_false(value):
             continue
         how = "allows" if is_true(value) else "does not set allowPrivilegeEscalation: false, so it allows"
         yield _field_hit(container, "allowPrivilegeEscalation",
@@ -555,7 +554,7 @@ def token_automount(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     found = manifest(parsed)
     for workload in found.workloads:
         value = _value(workload.fields, "automountServiceAccountToken")
-        if scalar(value) in _FALSE_WORDS:
+        if is_false(value):
             continue
         account = scalar(_value(workload.fields, "serviceAccountName")) or "default"
         if value is None and account in found.no_automount_accounts:

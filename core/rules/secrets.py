@@ -1,7 +1,7 @@
 """DT-S001…DT-S025: secrets committed in any text file, one rule per credential family.
 
 Every rule reads the same per-file detection (`core.secrets.find_secrets`, computed once per file
-and thread, since the engine runs every rule on a file before the next) and keeps the matches of its
+through a `FileCache`) and keeps the matches of its
 own rule ID. Messages carry `core.redact.redact(value)`, never the value; the fingerprint anchor is the
 detector plus a hash of the value, so it survives edits elsewhere on the line. `fix_data` gives a
 fixer the value's range and, for keyword assignments, the variable name.
@@ -12,14 +12,13 @@ text; Dockerfile, compose, Kubernetes and GitLab CI have their own kind-aware ru
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core.models import FileKind, Position, Severity
 from core.parsing import ParsedFile
 from core.redact import redact, secret_hash
-from core.rules.base import ALL_KINDS, Hit, ScanContext, rule
+from core.rules.base import ALL_KINDS, FileCache, Hit, ScanContext, rule
 from core.secrets import DETECTORS, SecretMatch, find_secrets
 
 _ROTATE = "Revoke and rotate it now — removing it from the file does not remove it from git history — "
@@ -163,23 +162,8 @@ def _aliases(rule_id: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-class _LastFile(threading.local):
-    """Per thread, the last file's secrets: the engine runs every rule on one file before the next."""
-
-    parsed: ParsedFile | None = None
-    matches: tuple[SecretMatch, ...] = ()
-
-
-_LAST = _LastFile()
-
-
-def matches_for(parsed: ParsedFile) -> tuple[SecretMatch, ...]:
-    """The file's secrets, computed once however many DT-S rules ask."""
-    last = _LAST
-    if last.parsed is not parsed:
-        last.matches = tuple(find_secrets(parsed.text, parsed.path, parsed.kind))
-        last.parsed = parsed
-    return last.matches
+#: The file's secrets, computed once however many DT-S rules ask.
+matches_for = FileCache(lambda parsed: tuple(find_secrets(parsed.text, parsed.path, parsed.kind)))
 
 
 def _hit(match: SecretMatch) -> Hit:

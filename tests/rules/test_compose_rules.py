@@ -5,24 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.models import Finding
-from core.rules.compose import image_tag_problem, parse_port
+from core.rules.compose import parse_port
+from core.rules.containers import image_tag_problem
 from core.scan import scan_text
-
-Span = tuple[int, int, int | None, int | None]
+from tests.rules.support import sliced, spans
 
 
 def scan(text: str, rule_id: str, path: str = "docker-compose.yml") -> list[Finding]:
     return [f for f in scan_text(path, text) if f.rule_id == rule_id]
-
-
-def sliced(text: str, findings: list[Finding]) -> list[str]:
-    """The exact source text each single-line finding points at."""
-    lines = text.splitlines()
-    return [lines[f.line - 1][f.position.column - 1:(f.position.end_column or 0) - 1] for f in findings]
-
-
-def spans(findings: list[Finding]) -> list[Span]:
-    return [(f.line, f.position.column, f.position.end_line, f.position.end_column) for f in findings]
 
 
 STACK = """\

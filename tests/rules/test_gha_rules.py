@@ -7,6 +7,7 @@ import textwrap
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
 from core.scan import scan_text
+from tests.rules.support import at, where
 
 WORKFLOW = ".github/workflows/ci.yml"
 ACTION = ".github/actions/setup/action.yml"
@@ -15,21 +16,6 @@ SHA = "b4ffde65f46336ab88eb53be808477a3936bae11"
 
 def scan(rule_id: str, text: str, path: str = WORKFLOW) -> list[Finding]:
     return [f for f in scan_text(path, textwrap.dedent(text)) if f.rule_id == rule_id]
-
-
-def at(text: str, token: str, nth: int = 1) -> tuple[int, int, int]:
-    """(line, column, end column) of the nth occurrence of `token` in the dedented text."""
-    body = textwrap.dedent(text)
-    index = -1
-    for _ in range(nth):
-        index = body.index(token, index + 1)
-    line = body.count("\n", 0, index) + 1
-    column = index - (body.rfind("\n", 0, index) + 1) + 1
-    return line, column, column + len(token)
-
-
-def where(finding: Finding) -> tuple[int, int, int | None]:
-    return finding.position.line, finding.position.column, finding.position.end_column
 
 
 # ---------------------------------------------------------------------------------------------- G001

@@ -9,27 +9,13 @@ from core.discovery import build_index
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
 from core.scan import scan_index, scan_text
+from tests.rules.support import at, where
 
 PATH = ".gitlab-ci.yml"
 
 
 def scan(rule_id: str, text: str) -> list[Finding]:
     return [f for f in scan_text(PATH, textwrap.dedent(text)) if f.rule_id == rule_id]
-
-
-def at(text: str, token: str, nth: int = 1) -> tuple[int, int, int]:
-    """(line, column, end column) of the nth occurrence of `token` in the dedented text."""
-    body = textwrap.dedent(text)
-    index = -1
-    for _ in range(nth):
-        index = body.index(token, index + 1)
-    line = body.count("\n", 0, index) + 1
-    column = index - (body.rfind("\n", 0, index) + 1) + 1
-    return line, column, column + len(token)
-
-
-def where(finding: Finding) -> tuple[int, int, int | None]:
-    return finding.position.line, finding.position.column, finding.position.end_column
 
 
 PIPELINE = """\

@@ -8,22 +8,11 @@ import pytest
 
 from core.models import Finding
 from core.scan import scan_text
-
-Span = tuple[int, int, int | None, int | None]
+from tests.rules.support import sliced, spans
 
 
 def scan(text: str, rule_id: str, path: str = "deploy/app.yaml") -> list[Finding]:
     return [f for f in scan_text(path, text) if f.rule_id == rule_id]
-
-
-def spans(findings: list[Finding]) -> list[Span]:
-    return [(f.line, f.position.column, f.position.end_line, f.position.end_column) for f in findings]
-
-
-def sliced(text: str, findings: list[Finding]) -> list[str]:
-    """The exact source text each single-line finding points at."""
-    lines = text.splitlines()
-    return [lines[f.line - 1][f.position.column - 1:(f.position.end_column or 0) - 1] for f in findings]
 
 
 HARDENED = """\

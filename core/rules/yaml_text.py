@@ -1,42 +1,21 @@
-"""Exact positions inside YAML scalars, and the `${{ … }}` expressions they contain.
+"""Exact positions inside YAML scalars, shared by the GitHub Actions and GitLab CI rules and fixes.
 
 Contract: `SourceMap(text).span(node, start, end)` gives the file `Position` of `node.value[start:end]`
 for any scalar style — plain, quoted (escapes, `''`), literal `|` and folded `>` blocks, multi-line
-flows — so a finding points at the very token inside a `run:` block, not at the `run:` key. It works on
-libyaml's marks (character indexes into the same text) and aligns the parsed value with the raw text
-only when a finding needs it. Shared by the GitHub Actions and GitLab CI rules.
+flows — so a finding points at the very token inside a `run:` or `script:` block, not at its key. It
+works on libyaml's marks (character indexes into the same text) and aligns the parsed value with the raw
+text only when a finding needs it.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from core.models import Position
 from core.yamlnodes import Node, ScalarNode, node_position
 
 _NEWLINE = re.compile(r"\n")
-#: `${{ … }}`; GitHub does not allow `}}` inside an expression, so the shortest match is the right one.
-EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-
-
-@dataclass(frozen=True, slots=True)
-class Expression:
-    """One `${{ … }}` in a scalar's value: offsets into the value and the inner text, stripped."""
-
-    start: int
-    end: int
-    inner: str
-
-
-def expressions(value: str) -> Iterator[Expression]:
-    """Every `${{ … }}` in `value`, in order."""
-    if "${{" not in value:
-        return
-    for match in EXPRESSION.finditer(value):
-        yield Expression(match.start(), match.end(), match.group(1).strip())
 
 
 def _align(raw: str, value: str) -> list[int]:
