@@ -41,6 +41,7 @@ class DevopsApp(ScanningMixin, App[None]):
         Binding("u", "undo", "Undo"),
         Binding("F", "show_findings", "Findings"),
         Binding("D", "show_duplicates", "Duplicates"),
+        Binding("L", "show_layers", "Layers"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
@@ -97,6 +98,12 @@ class DevopsApp(ScanningMixin, App[None]):
             error = worker.error
             text = str(error) if error is not None else "unknown error"
             self.main_screen.post_message(DiscoveryFailed(f"{type(error).__name__}: {text}"))
+
+    def action_show_layers(self) -> None:
+        """Open the Layers screen: image layers, waste, efficiency and hints."""
+        from tui.screens.layers import open_layers
+
+        open_layers(self)
 
     def action_help(self) -> None:
         """Open the help screen with the keys of the current screen."""

@@ -26,6 +26,8 @@ PALETTE_COMMANDS: list[PaletteCommand] = [
     PaletteCommand("Rescan repository", "Discover and parse the files again", "app.rescan"),
     PaletteCommand("Toggle tree", "Show or hide the infrastructure tree", "toggle_tree"),
     PaletteCommand("Show skipped files", "List the files discovery skipped, with reasons", "show_skipped"),
+    PaletteCommand("Analyse image layers", "A local image or an archive: layers, waste, hints",
+                   "app.show_layers"),
     PaletteCommand("Help", "Keys, recognised files, what devops-tui does", "app.help"),
     PaletteCommand("Quit", "Leave devops-tui", "app.quit"),
 ]

@@ -110,12 +110,19 @@ class ScanningMixin:
         self._cache_basis: tuple[frozenset[str], ScanConfig] | None = None
         self._stamps: Stamp = {}
         self._stamped: InfraIndex | None = None
+        self._scanned: dict[str, InfraIndex | None] = {"scan": None, "dupes": None}
+        self._scanning_index: InfraIndex | None = None
         self._scan_note = ""
         self._dupes_note = ""
 
     @property
     def _app(self) -> Any:
         return self
+
+    @property
+    def scans_current(self) -> bool:
+        """Whether both scans have finished (or failed) on the current index (True before any index)."""
+        return self.index is None or all(done is self.index for done in self._scanned.values())
 
     # Starting scans ------------------------------------------------------------------------------
 
@@ -136,6 +143,7 @@ class ScanningMixin:
         self._scan_note = "scanning…"
         self._dupes_note = ""
         self._show_status()
+        self._scanning_index = index
         self._scan(index, self.scan_generation, self._scan_cancel)
         self._find_dupes(index, self.scan_generation, self._dupes_cancel)
 
@@ -215,6 +223,7 @@ class ScanningMixin:
             self._set_tab_label(FINDINGS_TAB, "Findings", len(event.findings))
         if event.finished:
             self.scanning = False
+            self._scanned["scan"] = self._scanning_index
             self._scan_note = _severity_summary(event.findings)
             self._app.log.info(f"scan: {len(event.findings)} findings in {event.seconds:.3f}s")
         else:
@@ -226,6 +235,7 @@ class ScanningMixin:
             return
         self.clusters = event.clusters
         self.finding_dupes = False
+        self._scanned["dupes"] = self._scanning_index
         self.dupes_panel.show_clusters(event.clusters, self.index)
         self.main_screen.infra_tree.set_duplicates(duplicated_lines_by_file(event.clusters))
         self._set_tab_label(DUPES_TAB, "Duplicates", len(event.clusters))
@@ -235,6 +245,7 @@ class ScanningMixin:
         self._show_status()
 
     def on_scan_failed(self, event: ScanFailed) -> None:
+        self._scanned[event.group] = self._scanning_index
         if event.group == "scan":
             self.scanning = False
             self._scan_note = f"[$text-error]scan failed:[/] {_escape(event.error)}"

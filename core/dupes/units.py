@@ -9,6 +9,7 @@ wholes. Every unit carries its exact and shape digests and its exact form (for p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -224,21 +225,14 @@ def k8s_units(parsed: ParsedFile) -> list[Unit]:
     return units
 
 
+_UNITS_BY_KIND: dict[FileKind, Callable[[ParsedFile], list[Unit]]] = {
+    FileKind.GHA_WORKFLOW: workflow_units, FileKind.GHA_ACTION: workflow_units,
+    FileKind.GITLAB_CI: gitlab_units, FileKind.COMPOSE: compose_units, FileKind.DOCKERFILE: dockerfile_units,
+    FileKind.SHELL: shell_units, FileKind.ENV: env_units, FileKind.K8S: k8s_units,
+}
+
+
 def units_of(parsed: ParsedFile) -> list[Unit]:
     """Every unit of one parsed file (empty for kinds without units or unparseable files)."""
-    kind = parsed.kind
-    if kind in (FileKind.GHA_WORKFLOW, FileKind.GHA_ACTION):
-        return workflow_units(parsed)
-    if kind is FileKind.GITLAB_CI:
-        return gitlab_units(parsed)
-    if kind is FileKind.COMPOSE:
-        return compose_units(parsed)
-    if kind is FileKind.DOCKERFILE:
-        return dockerfile_units(parsed)
-    if kind is FileKind.SHELL:
-        return shell_units(parsed)
-    if kind is FileKind.ENV:
-        return env_units(parsed)
-    if kind is FileKind.K8S:
-        return k8s_units(parsed)
-    return []
+    build = _UNITS_BY_KIND.get(parsed.kind)
+    return build(parsed) if build is not None else []

@@ -24,6 +24,7 @@ from core.fixes.yamledit import insert_lines
 from core.models import Finding
 from core.parsing import ParsedFile
 from core.patching.proposal import Safety
+from core.patching.textedit import replace_span
 from core.rules.dockerfile_shell import DockerfileFacts, facts
 
 _TAIL = frozenset({"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL"})
@@ -65,13 +66,6 @@ def _replace_lines(text: str, first: int, last: int, new: list[str]) -> str:
     return "".join(lines[: first - 1]) + block + "".join(lines[last:])
 
 
-def _insert_at(text: str, line: int, column: int, new: str) -> str:
-    lines = text.splitlines(keepends=True)
-    target = lines[line - 1]
-    lines[line - 1] = target[: column - 1] + new + target[column - 1 :]
-    return "".join(lines)
-
-
 def _insert_flag(finding: Finding, parsed: ParsedFile, flag: str, title: str, why: str,
                  safety: Safety | None = None) -> TextFix:
     f = _facts(parsed)
@@ -81,7 +75,7 @@ def _insert_flag(finding: Finding, parsed: ParsedFile, flag: str, title: str, wh
     line, column = finding.position.end_line or finding.line, finding.position.end_column
     if column is None:
         raise CannotFix("the finding has no end column")
-    text = _insert_at(parsed.text, line, column, f" {flag}")
+    text = replace_span(parsed.text, line, column, line, column, f" {flag}")
     return TextFix(text, ((line, line),), title, why, safety=safety)
 
 
@@ -151,18 +145,10 @@ def add_to_copy(finding: Finding, parsed: ParsedFile, root: Path) -> TextFix | N
     if written.upper() != "ADD":
         raise CannotFix("the keyword is not where the finding points")
     copy = "COPY" if written.isupper() else "copy" if written.islower() else "Copy"
-    text = _insert_at(parsed.text, pos.line, pos.column, copy)
-    text = _replace_span(text, pos.line, pos.column + len(copy), 3)
+    text = replace_span(parsed.text, pos.line, pos.column, pos.line, pos.column + 3, copy)
     return TextFix(text, ((pos.line, pos.line),), "ADD → COPY",
                    "COPY does exactly what this ADD did for local files, without ADD's implicit archive "
                    "extraction and URL downloads.")
-
-
-def _replace_span(text: str, line: int, column: int, length: int) -> str:
-    lines = text.splitlines(keepends=True)
-    target = lines[line - 1]
-    lines[line - 1] = target[: column - 1] + target[column - 1 + length :]
-    return "".join(lines)
 
 
 def _label_value(value: str) -> str:
@@ -237,9 +223,7 @@ def exec_form(finding: Finding, parsed: ParsedFile, root: Path) -> TextFix | Non
 
 def _family(f: DockerfileFacts) -> str:
     """alpine, debian, rhel, node or other, from the base image the final stage is built on."""
-    chain = f.stage_chain(f.dockerfile.stages[-1].index)
-    base, _ = f.resolve(f.dockerfile.stages[chain[-1]].base)
-    reference = base.split("@", 1)[0]
+    reference = f.final_base().split("@", 1)[0]
     name, _, tag = reference.rsplit("/", 1)[-1].partition(":")
     name, tag = name.lower(), tag.lower()
     if name in _ALPINE or "alpine" in tag:
@@ -253,11 +237,13 @@ def _family(f: DockerfileFacts) -> str:
     return "other"
 
 
-def _final_insert_line(f: DockerfileFacts, tail: frozenset[str]) -> int:
-    """The line after which an instruction joins the final stage, before its trailing metadata."""
+def _add_to_final_stage(parsed: ParsedFile, f: DockerfileFacts, tail: frozenset[str], lines: list[str],
+                        title: str, why: str) -> TextFix:
+    """Insert `lines` at the end of the final stage, before its trailing `tail` instructions."""
     stage = f.dockerfile.stages[-1]
     body = [i for i in stage.instructions if i.keyword not in tail or i.keyword == "FROM"]
-    return body[-1].end_line if body else stage.line
+    after = body[-1].end_line if body else stage.line
+    return TextFix(insert_lines(parsed.text, after, lines), ((after, after + 1),), title, why)
 
 
 def _known_user(f: DockerfileFacts) -> str | None:
@@ -295,12 +281,10 @@ def _user_lines(f: DockerfileFacts) -> tuple[list[str], str]:
 def _non_root(finding: Finding, parsed: ParsedFile) -> TextFix:
     f = _facts(parsed)
     lines, what = _user_lines(f)
-    after = _final_insert_line(f, _TAIL)
-    text = insert_lines(parsed.text, after, lines)
-    return TextFix(text, ((after, after + 1),), f"non-root USER: {what}",
-                   "The container no longer runs as root, so a compromise does not start with every "
-                   "privilege. Review: files the program writes at run time must belong to that user "
-                   "(COPY --chown, or a chown in a RUN).")
+    why = ("The container no longer runs as root, so a compromise does not start with every privilege. "
+           "Review: files the program writes at run time must belong to that user (COPY --chown, or a chown "
+           "in a RUN).")
+    return _add_to_final_stage(parsed, f, _TAIL, lines, f"non-root USER: {what}", why)
 
 
 @fixer("DT-D003", "review")
@@ -332,19 +316,17 @@ def healthcheck(finding: Finding, parsed: ParsedFile, root: Path) -> TextFix | N
     ports = [i.args.split()[0].split("/")[0] for i in f.dockerfile.instructions
              if i.keyword == "EXPOSE" and i.stage in f.final_chain and i.args.split()]
     port = next((p for p in ports if p.isdigit()), "8080")
-    chain = f.stage_chain(f.dockerfile.stages[-1].index)
-    base = f.resolve(f.dockerfile.stages[chain[-1]].base)[0].rsplit("/", 1)[-1].lower()
+    base = f.final_base().rsplit("/", 1)[-1].lower()
     probe = _probe(_family(f), base, port)
     escape = f.dockerfile.escape
     lines = ["# TODO: point the probe at the service's health endpoint",
              f"HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 {escape}",
              f"    CMD {probe}"]
-    after = _final_insert_line(f, frozenset({"CMD", "ENTRYPOINT"}))
-    text = insert_lines(parsed.text, after, lines)
-    return TextFix(text, ((after, after + 1),), f"HEALTHCHECK skeleton probing port {port}",
-                   "Docker and Compose can then tell a hung service from a healthy one. Review: the probe "
-                   "is a guess (port from EXPOSE, path /); point it at the real health endpoint, with a "
-                   "tool the image has.")
+    why = ("Docker and Compose can then tell a hung service from a healthy one. Review: the probe is a "
+           "guess (port from EXPOSE, path /); point it at the real health endpoint, with a tool the image "
+           "has.")
+    return _add_to_final_stage(parsed, f, frozenset({"CMD", "ENTRYPOINT"}), lines,
+                               f"HEALTHCHECK skeleton probing port {port}", why)
 
 
 @fixer("DT-D037", "review")

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from core.fixes.model import CannotFix
-from core.patching.textedit import newline_of
+from core.patching.textedit import insert_after_line
 from core.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, get, get_key, last_line
 
 Span = tuple[int, int]
@@ -83,25 +83,11 @@ def render_scalar(value: str, style: str | None = "") -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _offset(text: str, line: int) -> int:
-    """Character index where 1-based `line` starts (len(text) past the end)."""
-    index = 0
-    for _ in range(line - 1):
-        found = text.find("\n", index)
-        if found < 0:
-            return len(text)
-        index = found + 1
-    return index
-
-
 def insert_lines(text: str, after_line: int, lines: Sequence[str]) -> str:
-    """Insert whole lines after 1-based `after_line` (0: at the top), in the file's line ending."""
-    eol = newline_of(text)
-    block = "".join(f"{x}{eol}" for x in lines)
-    at = _offset(text, after_line + 1)
-    if at == len(text) and text and not text.endswith("\n"):
-        return text + eol + block.removesuffix(eol)
-    return text[:at] + block + text[at:]
+    """Insert whole lines after 1-based `after_line` (0: at the top; past the end: at the end), in the
+    file's line ending."""
+    count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    return insert_after_line(text, min(after_line, count), "\n".join(lines))
 
 
 def replace_node(text: str, node: Node, new: str) -> tuple[str, Span]:

@@ -3,39 +3,73 @@ opaque markers, independent of where the layer sits in the image.
 
 Contract: layers can be parsed in any order (a `docker save` archive stores them sorted by id and its
 manifest last), so nothing here depends on other layers. Paths are normalised to 'a/b' (no leading
-'./' or '/'). Metadata triples (mode, uid, gid) are interned: images hold few distinct ones, and
-sharing them keeps a million entries small. With `deep=True` every regular file's content is hashed.
+'./' or '/'). With `deep=True` every regular file's content is hashed.
+
+Entries are stored as parallel arrays, not one object per entry, because a layer may hold millions:
+a base name, the index of its parent directory (each directory string is stored once per layer), a
+kind letter, a size and an interned (mode, uid, gid) triple; link targets are kept only for links.
+The base-name string is the same object the replay tree uses as its key, so it is never copied.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.layers.errors import LayerError
 from core.layers.streams import PrefixedStream, Stream, compression_of, decompressed
-from core.layers.tarstream import DIRECTORY, REGULAR, NotATar, TarReader
+from core.layers.tarstream import HARDLINK, REGULAR, SYMLINK, Meta, NotATar, TarReader
 from core.progress import CancelToken
 
 OPAQUE = ".wh..wh..opq"
 WHITEOUT = ".wh."
 
-Meta = tuple[int, int, int]
-#: (path, kind, size, meta, link target) — a tuple, not an object, because there may be millions.
+__all__ = ["Entry", "LayerContent", "Meta", "MetaInterner", "normalise", "read_layer", "read_layer_checked"]
+
+#: (path, kind, size, meta, link target) as `LayerContent.entries()` yields them.
 Entry = tuple[str, str, int, Meta, str]
 
 
 @dataclass(slots=True, eq=False)
 class LayerContent:
-    """What one layer tar holds."""
+    """What one layer tar holds. Entry `i` is `dirs[parents[i]] + names[i]`; `dirs` hold '/a/b/'."""
 
     key: str
     compression: str = "none"
-    entries: list[Entry] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    parents: array[int] = field(default_factory=lambda: array("I"))
+    dirs: list[str] = field(default_factory=list)
+    kinds: str = ""  # one letter per entry (tarstream's REGULAR, DIRECTORY, ...)
+    sizes: array[int] = field(default_factory=lambda: array("q"))
+    metas: list[Meta] = field(default_factory=list)
+    links: dict[int, str] = field(default_factory=dict)  # entry number -> target, links only
     whiteouts: list[str] = field(default_factory=list)
     opaques: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     content_bytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def path(self, number: int) -> str:
+        """Entry `number`'s path as '/a/b'."""
+        return self.dirs[self.parents[number]] + self.names[number]
+
+    def paths(self) -> Iterator[str]:
+        """Every entry's path as '/a/b', in tar order."""
+        dirs = self.dirs
+        for parent, name in zip(self.parents, self.names, strict=True):
+            yield dirs[parent] + name
+
+    def entries(self) -> Iterator[Entry]:
+        """Every entry as (path 'a/b', kind, size, meta, link), in tar order; built on demand."""
+        links = self.links
+        for number, (path, kind, size, meta) in enumerate(
+            zip(self.paths(), self.kinds, self.sizes, self.metas, strict=True)
+        ):
+            yield path[1:], kind, size, meta, links.get(number, "")
 
 
 def normalise(name: str) -> str:
@@ -69,45 +103,55 @@ def read_layer(
     """Parse the layer blob in `stream`; raises LayerError (NotATar when it is not a tar at all)."""
     head = stream.read(8)
     compression = compression_of(head)
-    tar = TarReader(decompressed(PrefixedStream(head, stream), compression), what)
+    tar = TarReader(decompressed(PrefixedStream(head, stream), compression), what, interner.seen)
     content = LayerContent(key, compression)
-    entries, whiteouts, opaques = content.entries, content.whiteouts, content.opaques
-    append = entries.append
-    metas = interner.seen
-    total = 0
+    whiteouts, opaques, links, dirs = content.whiteouts, content.opaques, content.links, content.dirs
+    add_name, add_parent, add_size = content.names.append, content.parents.append, content.sizes.append
+    add_meta = content.metas.append
+    kinds: list[str] = []
+    add_kind = kinds.append
+    dir_numbers: dict[str, int] = {}
+    last_dir: str | None = None
+    last_number = 0
+    next_header = tar.next_header
     count = 0
-    while True:
-        entry = tar.next()
-        if entry is None:
-            break
-        count += 1
-        if cancel is not None and not count & 0x3FFF:
-            cancel.check()
-        path = entry.name
-        if path.startswith(("./", "/")) or path.endswith("/") or path == ".":
+    while (header := next_header()) is not None:
+        path, kind, size, meta, link = header
+        if not path or path[-1] == "/" or path[0] in "./":
             path = normalise(path)
             if not path:
                 continue
-        slash = path.rfind("/")
-        base = path[slash + 1:]
-        if base.startswith(WHITEOUT):
-            parent = path[:slash] if slash >= 0 else ""
-            if base == OPAQUE:
+        slash = path.rfind("/") + 1
+        name = path[slash:]
+        if name.startswith(WHITEOUT):
+            parent = path[:slash - 1] if slash else ""
+            if name == OPAQUE:
                 opaques.append(parent)
-            elif not base.startswith(".wh..wh."):  # other AUFS bookkeeping files carry no meaning
-                whiteouts.append(f"{parent}/{base[4:]}" if parent else base[4:])
+            elif not name.startswith(".wh..wh."):  # other AUFS bookkeeping files carry no meaning
+                whiteouts.append(f"{parent}/{name[4:]}" if parent else name[4:])
             continue
-        kind = entry.kind
-        link = entry.linkname
-        if kind == REGULAR:
-            total += entry.size
-            if deep:
-                content.digests[path] = _hash_data(tar)
-        elif kind == DIRECTORY:
-            link = ""
-        triple = (entry.mode & 0o7777, entry.uid, entry.gid)
-        append((path, kind, entry.size, metas.get(triple) or metas.setdefault(triple, triple), link))
-    content.content_bytes = total
+        directory = path[:slash]
+        if directory != last_dir:
+            last_dir = directory
+            number = dir_numbers.get(directory)
+            if number is None:
+                number = dir_numbers[directory] = len(dirs)
+                dirs.append("/" + directory)
+            last_number = number
+        if link and (kind == SYMLINK or kind == HARDLINK):
+            links[len(kinds)] = link
+        add_name(name)
+        add_parent(last_number)
+        add_kind(kind)
+        add_size(size)
+        add_meta(meta)
+        if deep and kind == REGULAR:
+            content.digests[path] = _hash_data(tar)
+        count += 1
+        if cancel is not None and not count & 0x3FFF:
+            cancel.check()
+    content.kinds = "".join(kinds)
+    content.content_bytes = sum(content.sizes)  # only regular files have a size here
     return content
 
 
@@ -132,3 +176,4 @@ def read_layer_checked(
         return read_layer(stream, key, what, interner, deep=deep, cancel=cancel)
     except NotATar as exc:
         raise LayerError(f"{exc} (a layer must be a tar, optionally gzip or zstd compressed)") from None
+

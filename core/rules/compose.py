@@ -114,6 +114,12 @@ def _key_hit(svc: Service, key: str, message: str, what: str) -> Hit | None:
     return Hit(span(key_node, value), message, anchor=svc.anchor(what), fix_data=svc.fix(key=key))
 
 
+def _missing_hit(svc: Service, key: str, message: str, what: str) -> Hit:
+    """A hit for a setting the service lacks: on `key` when it is there without it, else on the name."""
+    where = svc.key_of(key) or svc.key
+    return Hit(node_position(where), message, anchor=svc.anchor(what), fix_data=svc.fix(key=key))
+
+
 # --------------------------------------------------------------------------- privileges
 
 
@@ -302,13 +308,8 @@ def no_cap_drop(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
             continue
         dropped = {normalise_capability(scalar(i) or "") for i in seq(svc.get("cap_drop"))}
         if "ALL" not in dropped:
-            where = svc.key_of("cap_drop") or svc.key
-            yield Hit(
-                node_position(where),
-                f"service '{svc.name}' keeps Docker's default capabilities (no cap_drop: [ALL])",
-                anchor=svc.anchor("cap_drop"),
-                fix_data=svc.fix(key="cap_drop"),
-            )
+            message = f"service '{svc.name}' keeps Docker's default capabilities (no cap_drop: [ALL])"
+            yield _missing_hit(svc, "cap_drop", message, "cap_drop")
 
 
 _UNCONFINED = re.compile(r"^\s*(seccomp|apparmor)\s*[:=]\s*unconfined\s*$|^\s*(label)\s*[:=]\s*disable\s*$",
@@ -361,13 +362,9 @@ def no_new_privileges(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
         opts = [_NO_NEW_PRIVS.match(scalar(i) or "") for i in seq(svc.get("security_opt"))]
         if any(m and (m.group(1) is None or m.group(1).lower() == "true") for m in opts):
             continue
-        where = svc.key_of("security_opt") or svc.key
-        yield Hit(
-            node_position(where),
-            f"service '{svc.name}' does not set security_opt no-new-privileges:true",
-            anchor=svc.anchor("no-new-privileges"),
-            fix_data=svc.fix(key="security_opt"),
-        )
+        yield _missing_hit(svc, "security_opt",
+                           f"service '{svc.name}' does not set security_opt no-new-privileges:true",
+                           "no-new-privileges")
 
 
 # --------------------------------------------------------------------------- network exposure

@@ -1,19 +1,19 @@
 """Dockerfile rules DT-D001…DT-D037: base images, users, secrets, TLS, signatures, packages, layout.
 
-Contract: each rule reads the shared per-file analysis (`core.rules.dockerfile_shell.facts`) and yields
-hits that point at the offending token (image reference, flag, package, `|`, key or value), on the
-line where it is written inside continued RUNs and heredoc bodies. Stage-aware: rules about what the
-container runs as (USER, HEALTHCHECK, CMD) and about caches left in layers look at the final image only
-(the final stage and the stages it is built FROM); hygiene rules apply to every stage. Messages never
-carry a secret value (`core.redact`). `fix_data` carries the instruction's line span and the token,
-for the quick-fix layer.
+Contract: each rule is handed the shared per-file analysis (`core.rules.dockerfile_shell.facts`, through
+`_dockerfile_rule`) and yields hits that point at the offending token (image reference, flag, package,
+`|`, key or value), on the line where it is written inside continued RUNs and heredoc bodies.
+Stage-aware: rules about what the container runs as (USER, HEALTHCHECK, CMD) and about caches left in
+layers look at the final image only (the final stage and the stages it is built FROM); hygiene rules
+apply to every stage. Messages never carry a secret value (`core.redact`). `fix_data` carries the
+instruction's line span and the token, for the quick-fix layer.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from core.dockerfile import Instruction
@@ -35,6 +35,7 @@ from core.rules.shell_words import (
 from core.secrets.keywords import is_secret_key, looks_like_secret_assignment
 
 DOCKERFILE = (FileKind.DOCKERFILE,)
+FactsCheck = Callable[[DockerfileFacts, ScanContext], Iterable[Hit]]
 _STYLE = ("best-practice",)
 _APT = frozenset({"apt-get", "apt"})
 _APK = frozenset({"apk"})
@@ -54,6 +55,28 @@ def _fix(instruction: Instruction, **extra: str) -> tuple[tuple[str, str], ...]:
     base = (("instruction", instruction.keyword), ("line", str(instruction.line)),
             ("end_line", str(instruction.end_line)))
     return base + tuple(sorted(extra.items()))
+
+
+def _dockerfile_rule(rule_id: str, title: str, severity: Severity, *, help: str, aliases: Iterable[str] = (),
+                     tags: Iterable[str] = ("security",), mentions: Iterable[str] = ()
+                     ) -> Callable[[FactsCheck], FactsCheck]:
+    """Register a Dockerfile rule that reads the file's shared analysis; it is not run on a file without a
+    stage, nor (a cheap prefilter) on one whose text contains none of `mentions`."""
+    needles = tuple(mentions)
+
+    def register(fn: FactsCheck) -> FactsCheck:
+        def check(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
+            if needles and not any(n in parsed.text for n in needles):
+                return
+            f = facts(parsed)
+            if f is not None:
+                yield from fn(f, ctx)
+
+        check.__name__ = fn.__name__
+        rule(rule_id, title, severity, DOCKERFILE, help=help, aliases=aliases, tags=tags)(check)
+        return fn
+
+    return register
 
 
 def _words(args: ArgsText) -> list[Word]:
@@ -161,6 +184,14 @@ def _final_chain_instructions(f: DockerfileFacts, keyword: str) -> list[Instruct
     return [i for s in chain for i in f.dockerfile.stages[s].instructions if i.keyword == keyword]
 
 
+def _final_from_position(f: DockerfileFacts) -> Position:
+    """The final stage's FROM line, indentation and trailing blanks left out: where "the final image
+    lacks X" is reported."""
+    number = f.dockerfile.stages[-1].line
+    line = f.parsed.line(number)
+    return Position(number, len(line) - len(line.lstrip()) + 1, number, len(line.rstrip()) + 1)
+
+
 def _commands(f: DockerfileFacts, stages: frozenset[int] | None = None, names: frozenset[str] | None = None
               ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...]]]:
     """Every shell command of every RUN (in `stages`, running one of `names`), argv without wrappers."""
@@ -171,10 +202,17 @@ def _commands(f: DockerfileFacts, stages: frozenset[int] | None = None, names: f
             yield run, shell_command, argv
 
 
-def _subcommand(argv: Sequence[Word], value_options: frozenset[str]) -> tuple[Word | None, list[Word]]:
-    """(first operand, the operands after it) of a package manager call."""
-    found = operands(argv[1:], value_options)
-    return (found[0], found[1:]) if found else (None, [])
+Call = tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]
+
+
+def _calls(f: DockerfileFacts, stages: frozenset[int] | None, names: frozenset[str],
+           value_options: frozenset[str], subcommands: Iterable[str] | None = None) -> Iterator[Call]:
+    """(run, command, argv, sub-command word, operands after it) for every call of a package manager in
+    `names` whose sub-command is one of `subcommands` (any, when None)."""
+    for run, shell_command, argv in _commands(f, stages, names):
+        found = operands(argv[1:], value_options)
+        if found and (subcommands is None or found[0].text in subcommands):
+            yield run, shell_command, argv, found[0], found[1:]
 
 
 def _span(command: ShellCommand, first: Word, last: Word) -> Position:
@@ -214,11 +252,8 @@ def _removes(commands: Iterable[ShellCommand], *paths: str) -> bool:
 # Base images
 
 
-def _base_findings(parsed: ParsedFile) -> Iterator[tuple[str, Hit]]:
+def _base_findings(f: DockerfileFacts) -> Iterator[tuple[str, Hit]]:
     """("untagged" | "latest", hit) for every FROM whose image is not pinned to a version."""
-    f = facts(parsed)
-    if f is None:
-        return
     cached = f.memo.get("base")
     if cached is None:
         cached = f.memo["base"] = list(_compute_base_findings(f))
@@ -260,11 +295,10 @@ def _compute_base_findings(f: DockerfileFacts) -> Iterator[tuple[str, Hit]]:
                                 "version tag or a digest", fix_data=fix)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D001",
     "Base image has no tag",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 A FROM without a tag pulls `latest`, so the same Dockerfile builds a different image whenever the base
 is republished: builds stop being reproducible and an incompatible or vulnerable base slips in
@@ -275,17 +309,16 @@ first and not flagged.
     aliases=("hadolint:DL3006", "checkov:CKV_DOCKER_7", "trivy:DS-0001", "kics:Image Version Not Explicit"),
     tags=_REPRO,
 )
-def untagged_base(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    for kind, hit in _base_findings(parsed):
+def untagged_base(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    for kind, hit in _base_findings(f):
         if kind == "untagged":
             yield hit
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D002",
     "Base image uses the latest tag",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 `latest` is whatever was pushed last: two builds of the same commit can get different bases, and a
 breaking or vulnerable release arrives without review. Pin an explicit version tag, or a digest kept
@@ -294,8 +327,8 @@ current by a dependency bot, so base image updates show up as reviewable diffs.
     aliases=("hadolint:DL3007", "checkov:CKV_DOCKER_7", "trivy:DS-0001", "kics:Image Version Using 'latest'"),
     tags=_REPRO,
 )
-def latest_base(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    for kind, hit in _base_findings(parsed):
+def latest_base(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    for kind, hit in _base_findings(f):
         if kind == "latest":
             yield hit
 
@@ -312,11 +345,10 @@ def _final_user(f: DockerfileFacts) -> Instruction | None:
     return users[-1] if users else None
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D003",
     "Final stage runs as root",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 The last USER of the final image is root, so the application runs with every privilege inside the
 container, and a compromise or a container escape starts as root. Create an unprivileged user and end
@@ -325,10 +357,7 @@ need it. Root in earlier build stages is fine, as they are not shipped.
 """,
     aliases=("hadolint:DL3002", "checkov:CKV_DOCKER_8", "trivy:DS-0002", "kics:Last User Is 'root'"),
 )
-def final_user_root(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def final_user_root(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     user = _final_user(f)
     if user is None:
         return
@@ -339,11 +368,10 @@ def final_user_root(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                   f"The final image runs as '{value}': end with a non-root USER", fix_data=_fix(user))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D004",
     "Final stage never sets a USER",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 No USER instruction applies to the final image, so the container runs as root unless the base image
 set another user. Add a dedicated unprivileged user (`RUN useradd -r -u 10001 app`) and `USER app` near
@@ -351,18 +379,11 @@ the end. Bases known to run unprivileged (tags such as `:nonroot`) are not flagg
 """,
     aliases=("checkov:CKV_DOCKER_3", "trivy:DS-0002", "kics:Missing User Instruction"),
 )
-def final_user_missing(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or _final_user(f) is not None:
-        return
-    chain = f.stage_chain(f.dockerfile.stages[-1].index)
-    root_stage = f.dockerfile.stages[chain[-1]]
-    base, _ = f.resolve(root_stage.base)
-    if _NONROOT_BASE.search(base):
+def final_user_missing(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if _final_user(f) is not None or _NONROOT_BASE.search(f.final_base()):
         return
     final = f.dockerfile.stages[-1]
-    line = parsed.line(final.line)
-    yield Hit(Position(final.line, len(line) - len(line.lstrip()) + 1, final.line, len(line.rstrip()) + 1),
+    yield Hit(_final_from_position(f),
               f"The final stage (FROM {final.base}) never sets USER, so the container runs as root",
               anchor=f"final-stage:{final.base}", fix_data=_fix(final.instructions[0]))
 
@@ -371,11 +392,10 @@ def final_user_missing(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 # Secrets in ARG / ENV
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D005",
     "Secret value in ARG or ENV",
     Severity.CRITICAL,
-    DOCKERFILE,
     help="""
 A secret-named ARG or ENV holds a real-looking value. It is committed with the Dockerfile, stored in
 the image configuration (ENV) or history (ARG), and readable by anyone who can pull the image. Rotate
@@ -384,10 +404,7 @@ the secret, remove it from the file, and pass it at build time with
 """,
     aliases=("hadolint:DL3064", "trivy:DS-0031"),
 )
-def secret_in_arg_env(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def secret_in_arg_env(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword not in ("ARG", "ENV"):
             continue
@@ -402,11 +419,10 @@ def secret_in_arg_env(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                           fix_data=_fix(instruction, key=item.key))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D006",
     "Secret passed through ARG or ENV",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 A secret-named ARG or ENV of the final image receives its value from the build (`ARG NPM_TOKEN`,
 `ENV TOKEN=$TOKEN`). Build arguments used by RUN are recorded in the image history and ENV values in
@@ -415,10 +431,7 @@ env=NPM_TOKEN …` instead, which exposes the secret to one command only and sto
 """,
     aliases=("hadolint:DL3064", "trivy:DS-0031"),
 )
-def secret_passed_through(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def secret_passed_through(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in _stage_instructions(f, f.final_chain):
         if instruction.keyword not in ("ARG", "ENV"):
             continue
@@ -446,11 +459,10 @@ def _add_sources(f: DockerfileFacts, instruction: Instruction) -> list[Word]:
     return words[:-1] if len(words) >= 2 else []
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D007",
     "ADD used to copy local files",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 ADD copies local files like COPY but also unpacks archives and fetches URLs, so a reader cannot tell
 what it will do, and a file that happens to be a tar archive gets extracted. Use COPY for local files
@@ -459,10 +471,7 @@ and folders; keep ADD for a local tar archive you mean to extract.
     aliases=("hadolint:DL3020", "checkov:CKV_DOCKER_4", "trivy:DS-0005", "kics:Add Instead of Copy"),
     tags=_STYLE,
 )
-def add_local(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def add_local(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword != "ADD":
             continue
@@ -474,11 +483,10 @@ def add_local(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                   fix_data=_fix(instruction, replace="COPY"))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D008",
     "ADD downloads a remote file without a checksum",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 ADD of an http(s) URL trusts whatever the server returns at build time: a compromised or changed file
 goes into the image unchecked. Add `--checksum=sha256:…` to the ADD (BuildKit), or download with curl
@@ -486,10 +494,7 @@ and verify the checksum in the same RUN.
 """,
     aliases=(),
 )
-def add_remote_unchecked(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def add_remote_unchecked(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword != "ADD" or instruction.flag("checksum"):
             continue
@@ -504,22 +509,19 @@ def add_remote_unchecked(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 # sudo, TLS verification, package signatures, curl | sh
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D009",
     "sudo used in RUN",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 RUN already runs as the current USER; sudo adds nothing at build time but unpredictable TTY and
 environment behaviour, and installing it leaves a privilege-escalation path in the image. Switch with
 `USER root` for the steps that need it and back to the unprivileged user afterwards.
 """,
     aliases=("hadolint:DL3004", "checkov:CKV2_DOCKER_1", "trivy:DS-0010", "kics:Run Using Sudo"),
+    mentions=("sudo",),
 )
-def sudo_in_run(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if "sudo" in parsed.text else None
-    if f is None:
-        return
+def sudo_in_run(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv in _commands(f):
         full = shell_command.command.argv
         for word in full[: len(full) - len(argv)]:
@@ -529,11 +531,10 @@ def sudo_in_run(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                 break
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D010",
     "TLS certificate verification disabled for a download",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 `curl -k`/`--insecure` and `wget --no-check-certificate` accept any certificate, so anyone on the
 network path can replace what the build downloads. Remove the option; if the server uses a private CA,
@@ -541,10 +542,7 @@ add that CA to the image (`--cacert`, `--ca-certificate`, or the system trust st
 """,
     aliases=("checkov:CKV2_DOCKER_2", "checkov:CKV2_DOCKER_3"),
 )
-def insecure_download(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def insecure_download(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv in _commands(f, None, _DOWNLOADERS):
         name = program(argv)
         word = None
@@ -597,11 +595,10 @@ def _tls_config_word(argv: Sequence[Word]) -> Word | None:
     return None
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D011",
     "TLS certificate verification disabled in a tool's configuration",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 pip `--trusted-host`, npm/yarn `strict-ssl false`, git `http.sslVerify false` and yum/dnf
 `sslverify=0` make the tool accept any certificate, so packages and sources can be swapped in transit
@@ -610,9 +607,8 @@ installing its certificate (`pip --cert`, `npm config set cafile`, `git config h
 """,
     aliases=("checkov:CKV2_DOCKER_4", "checkov:CKV2_DOCKER_13", "checkov:CKV2_DOCKER_15"),
 )
-def insecure_tool_config(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or not _mentions(f, _TLS_CONFIG_HINTS):
+def insecure_tool_config(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if not _mentions(f, _TLS_CONFIG_HINTS):
         return
     for run, shell_command, argv in _commands(f):
         word = _tls_config_word(argv)
@@ -650,11 +646,10 @@ _TLS_ENV_WORD = re.compile(
 )
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D012",
     "TLS certificate verification disabled by an environment variable",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 `NODE_TLS_REJECT_UNAUTHORIZED=0`, `PYTHONHTTPSVERIFY=0`, `GIT_SSL_NO_VERIFY`, `NPM_CONFIG_STRICT_SSL=false`,
 `PIP_TRUSTED_HOST` and `GOINSECURE` turn off certificate checks for every later command; set with ENV
@@ -664,9 +659,8 @@ Remove the variable and install the private CA certificate into the image's trus
     aliases=("checkov:CKV2_DOCKER_5", "checkov:CKV2_DOCKER_6", "checkov:CKV2_DOCKER_12",
              "checkov:CKV2_DOCKER_14", "checkov:CKV2_DOCKER_16", "checkov:CKV2_DOCKER_18"),
 )
-def insecure_tls_env(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or not _mentions(f, _TLS_ENV_HINTS):
+def insecure_tls_env(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if not _mentions(f, _TLS_ENV_HINTS):
         return
     for instruction in f.dockerfile.instructions:
         if instruction.keyword in ("ARG", "ENV"):
@@ -712,11 +706,10 @@ _UNSIGNED_CONFIG = re.compile(
 )
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D013",
     "Package signature verification disabled",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 `--allow-unauthenticated`, `--force-yes`, `--nogpgcheck`, `--allow-untrusted`, `rpm --nosignature` and
 `gpgcheck=0` install packages whose signatures were not checked, so a tampered mirror or a
@@ -726,9 +719,8 @@ signing key (`/etc/apt/keyrings`, `rpm --import`, `/etc/apk/keys`) instead.
     aliases=("checkov:CKV2_DOCKER_7", "checkov:CKV2_DOCKER_8", "checkov:CKV2_DOCKER_9",
              "checkov:CKV2_DOCKER_10", "checkov:CKV2_DOCKER_11"),
 )
-def unsigned_packages(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or not _mentions(f, _UNSIGNED_HINTS):
+def unsigned_packages(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if not _mentions(f, _UNSIGNED_HINTS):
         return
     for run, shell_command, argv in _commands(f):
         name = program(argv)
@@ -772,11 +764,10 @@ def _downloads_to_stdout(argv: Sequence[Word]) -> bool:
     return False
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D014",
     "Remote script piped into a shell",
     Severity.HIGH,
-    DOCKERFILE,
     help="""
 `curl … | sh` (or `wget -O- … | bash`, `sh -c "$(curl …)"`, `bash <(curl …)`) runs whatever the server
 returns at build time, unreviewed and unpinned; a compromised host or a truncated download executes in
@@ -784,11 +775,9 @@ your build with its credentials. Download the script to a file, verify its check
 run it — or install the tool from a signed package.
 """,
     aliases=(),
+    mentions=("curl", "wget"),
 )
-def curl_pipe_shell(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if "curl" in parsed.text or "wget" in parsed.text else None
-    if f is None:
-        return
+def curl_pipe_shell(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run in f.runs:
         commands = list(run.commands)
         for located in _pipelines(commands):
@@ -846,11 +835,10 @@ def _shell_state(f: DockerfileFacts) -> dict[int, tuple[bool, bool]]:
     return state
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D015",
     "Pipe in RUN without pipefail",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 A RUN's exit status is that of the last command of a pipeline, so in `curl … | tar x` a failed download
 still gives a "successful" layer built from nothing. Start the RUN with `set -o pipefail &&` (bash, ash,
@@ -858,11 +846,9 @@ zsh) or set `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` once for the stage.
 """,
     aliases=("hadolint:DL4006", "trivy:DS-0032"),
     tags=("reliability",),
+    mentions=("|",),
 )
-def pipe_without_pipefail(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed) if "|" in parsed.text else None
-    if f is None:
-        return
+def pipe_without_pipefail(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     state = _shell_state(f)
     for run in f.runs:
         posix, pipefail = state.get(run.instruction.line, (True, False))
@@ -885,11 +871,10 @@ def pipe_without_pipefail(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]
 _PORT_SPEC = re.compile(r"^(\d+)(?:-(\d+))?(?:/(?:tcp|udp|sctp))?$", re.IGNORECASE)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D016",
     "SSH port 22 exposed",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 Exposing port 22 means the image runs an SSH server, which widens the attack surface and brings keys
 and passwords into the container. Use `docker exec` / `kubectl exec` for access and drop the SSH
@@ -897,10 +882,7 @@ daemon and the EXPOSE.
 """,
     aliases=("checkov:CKV_DOCKER_1", "trivy:DS-0004"),
 )
-def expose_ssh(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def expose_ssh(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword != "EXPOSE":
             continue
@@ -912,11 +894,10 @@ def expose_ssh(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                           fix_data=_fix(instruction, port=word.text))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D017",
     "Relative WORKDIR",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 A relative WORKDIR is resolved against whatever the previous WORKDIR was — possibly one set by the
 base image — so the layout silently changes when the base does. Use an absolute path such as
@@ -925,10 +906,7 @@ base image — so the layout silently changes when the base does. Use an absolut
     aliases=("hadolint:DL3000", "checkov:CKV_DOCKER_10", "trivy:DS-0009", "kics:WORKDIR Path Not Absolute"),
     tags=_STYLE,
 )
-def relative_workdir(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def relative_workdir(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword != "WORKDIR":
             continue
@@ -942,11 +920,10 @@ def relative_workdir(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                   "absolute path", fix_data=_fix(instruction, path=path))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D018",
     "cd in RUN instead of WORKDIR",
     Severity.INFO,
-    DOCKERFILE,
     help="""
 `cd` lasts only for the RUN it is in, so later instructions silently run elsewhere and long
 `cd a && … && cd ../b` chains are hard to follow. Set the directory with WORKDIR; a `cd` inside a
@@ -955,10 +932,7 @@ subshell `( cd x && make )` is not flagged.
     aliases=("hadolint:DL3003", "trivy:DS-0013"),
     tags=_STYLE,
 )
-def cd_in_run(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def cd_in_run(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv in _commands(f, None, _CD):
         if shell_command.command.depth == 0:
             yield Hit(shell_command.position(argv[0]), "cd in RUN: use WORKDIR",
@@ -972,13 +946,8 @@ _APT_VALUE_OPTIONS = frozenset({"-o", "--option", "-c", "--config-file", "-t", "
                                 "--default-release"})
 
 
-def _apt_calls(f: DockerfileFacts, stages: frozenset[int] | None = None
-               ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
-    """(run, command, argv, subcommand word, operands after it) for apt-get/apt calls."""
-    for run, shell_command, argv in _commands(f, stages, _APT):
-        sub, rest = _subcommand(argv, _APT_VALUE_OPTIONS)
-        if sub is not None:
-            yield run, shell_command, argv, sub, rest
+def _apt_calls(f: DockerfileFacts, stages: frozenset[int] | None = None) -> Iterator[Call]:
+    return _calls(f, stages, _APT, _APT_VALUE_OPTIONS)
 
 
 def _option_values(argv: Sequence[Word], option: str) -> list[str]:
@@ -993,11 +962,10 @@ def _option_values(argv: Sequence[Word], option: str) -> list[str]:
     return out
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D019",
     "apt-get install without -y",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 Without `-y` apt-get asks for confirmation; a build has no terminal, so the install aborts (or depends
 on how stdin happens to be wired). Add `-y` (or `--yes`; `-qq` implies it).
@@ -1005,10 +973,7 @@ on how stdin happens to be wired). Add `-y` (or `--yes`; `-qq` implies it).
     aliases=("hadolint:DL3014", "trivy:DS-0021"),
     tags=("reliability",),
 )
-def apt_without_yes(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def apt_without_yes(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv, sub, _rest in _apt_calls(f):
         if sub.text not in ("install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge",
                             "autoremove"):
@@ -1027,11 +992,10 @@ def apt_without_yes(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                                 after_column=str(where.end_column)))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D020",
     "apt-get install without --no-install-recommends",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 By default apt also installs "recommended" packages, often doubling the image with tools the
 application never uses (and their vulnerabilities). Add `--no-install-recommends` and list what you
@@ -1040,9 +1004,8 @@ really need. Only the final image is checked; a global `APT::Install-Recommends 
     aliases=("hadolint:DL3015", "trivy:DS-0029"),
     tags=_SIZE,
 )
-def apt_recommends(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or "Install-Recommends" in parsed.text:
+def apt_recommends(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if "Install-Recommends" in f.parsed.text:
         return
     for run, shell_command, argv, sub, _rest in _apt_calls(f, f.final_chain):
         if sub.text != "install" or has_option(argv[1:], "", ("--no-install-recommends",)):
@@ -1065,11 +1028,10 @@ def _is_local_or_dynamic(text: str) -> bool:
     return "$" in text or text.startswith((".", "/", "~")) or "://" in text
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D021",
     "apt packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `apt-get install curl` takes whatever version the mirror has today, so rebuilding the same commit can
 change the image. Pin versions (`curl=8.5.0-2`) where reproducibility matters, and let a bot update
@@ -1078,10 +1040,7 @@ them; remember that Debian and Ubuntu mirrors drop old versions, so pin together
     aliases=("hadolint:DL3008", "kics:Apt Get Install Pin Version Not Defined"),
     tags=_REPRO,
 )
-def apt_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def apt_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv, sub, rest in _apt_calls(f):
         if sub.text != "install":
             continue
@@ -1091,11 +1050,10 @@ def apt_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
             yield _unpinned_hit(run, shell_command, program(argv), packages)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D022",
     "apt lists left in the image",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `apt-get update` downloads package lists (tens of MB) into /var/lib/apt/lists; unless the same RUN
 deletes them they stay in the layer for good. End the RUN with `&& rm -rf /var/lib/apt/lists/*`, or use
@@ -1104,10 +1062,7 @@ deletes them they stay in the layer for good. End the RUN with `&& rm -rf /var/l
     aliases=("hadolint:DL3009",),
     tags=_SIZE,
 )
-def apt_lists_left(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def apt_lists_left(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     reported: set[int] = set()
     for run, shell_command, argv, sub, _rest in _apt_calls(f, f.final_chain):
         line = run.instruction.line
@@ -1127,19 +1082,14 @@ _APK_VALUE_OPTIONS = frozenset({"-t", "--virtual", "-X", "--repository", "-p", "
                                 "--keys-dir", "--cache-dir", "--repositories-file"})
 
 
-def _apk_adds(f: DockerfileFacts, stages: frozenset[int] | None = None
-              ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
-    for run, shell_command, argv in _commands(f, stages, _APK):
-        sub, rest = _subcommand(argv, _APK_VALUE_OPTIONS)
-        if sub is not None and sub.text == "add":
-            yield run, shell_command, argv, sub, rest
+def _apk_adds(f: DockerfileFacts, stages: frozenset[int] | None = None) -> Iterator[Call]:
+    return _calls(f, stages, _APK, _APK_VALUE_OPTIONS, ("add",))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D023",
     "apk packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `apk add curl` installs whatever the Alpine mirror has at build time. Pin versions (`curl=8.5.0-r0`, or
 `curl~8.5` to follow patch releases) so a rebuild gives the same image, and update them on purpose.
@@ -1147,10 +1097,7 @@ def _apk_adds(f: DockerfileFacts, stages: frozenset[int] | None = None
     aliases=("hadolint:DL3018",),
     tags=_REPRO,
 )
-def apk_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def apk_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, _argv, _sub, rest in _apk_adds(f):
         packages = [w for w in rest if not re.search(r"[=~<>]", w.text) and not w.text.endswith(".apk")
                     and not _is_local_or_dynamic(w.text)]
@@ -1158,11 +1105,10 @@ def apk_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
             yield _unpinned_hit(run, shell_command, "apk add", packages)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D024",
     "apk add without --no-cache",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 Without `--no-cache`, apk keeps its package index in /var/cache/apk and it ends up in the layer. Use
 `apk add --no-cache …` (which also makes `apk update` unnecessary), or a cache mount on /var/cache/apk.
@@ -1171,10 +1117,7 @@ Only the final image is checked.
     aliases=("hadolint:DL3019", "trivy:DS-0025"),
     tags=_SIZE,
 )
-def apk_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def apk_cache(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, argv, sub, _rest in _apk_adds(f, f.final_chain):
         caches = ("/var/cache/apk", "/etc/apk/cache")
         if has_option(argv[1:], "", ("--no-cache",)) or run.has_cache_mount(*caches) or \
@@ -1199,22 +1142,19 @@ _PIP_PINNED = re.compile(r"(?:===?|~=|>=|<=|!=|<|>|@)")
 _PIP_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
 
-def _pip_installs(f: DockerfileFacts, stages: frozenset[int] | None = None
-                  ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
+def _pip_installs(f: DockerfileFacts, stages: frozenset[int] | None = None) -> Iterator[Call]:
+    """Like `_calls`, for pip however it is invoked (`pip3.12`, `python -m pip`); argv starts at pip."""
     for run, shell_command, argv in _commands(f, stages):
         pip = _pip_argv(argv)
-        if pip is None:
-            continue
-        sub, rest = _subcommand(pip, _PIP_VALUE_OPTIONS)
-        if sub is not None and sub.text == "install":
-            yield run, shell_command, pip, sub, rest
+        found = operands(pip[1:], _PIP_VALUE_OPTIONS) if pip is not None else []
+        if pip is not None and found and found[0].text == "install":
+            yield run, shell_command, pip, found[0], found[1:]
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D025",
     "pip packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `pip install requests` resolves to the newest release at build time, so a rebuild can pull a breaking
 or compromised version. Pin (`requests==2.32.3`), or install from a requirements or constraints file
@@ -1223,10 +1163,7 @@ with pinned versions and hashes. Bootstrapping pip, setuptools and wheel is not 
     aliases=("hadolint:DL3013",),
     tags=_REPRO,
 )
-def pip_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def pip_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, pip, _sub, rest in _pip_installs(f):
         if has_option(pip[1:], "c", ("--constraint",)):
             continue
@@ -1254,11 +1191,10 @@ def _pip_cache_disabled(f: DockerfileFacts, run: RunInfo, command: ShellCommand)
     return False
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D026",
     "pip install without --no-cache-dir",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 pip keeps every downloaded wheel in ~/.cache/pip, which then ships in the layer and can add hundreds of
 MB. Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or mount a build cache on
@@ -1267,10 +1203,7 @@ MB. Use `pip install --no-cache-dir …`, set `ENV PIP_NO_CACHE_DIR=1`, or mount
     aliases=("hadolint:DL3042",),
     tags=_SIZE,
 )
-def pip_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def pip_cache(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for run, shell_command, pip, sub, _rest in _pip_installs(f, f.final_chain):
         if has_option(pip[1:], "", ("--no-cache-dir", "--cache-dir")) or \
                 any(t.rstrip("/").endswith((".cache/pip", ".cache")) for t in run.mount_targets("cache")) or \
@@ -1284,13 +1217,13 @@ def pip_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 
 _NPM_VALUE_OPTIONS = frozenset({"--prefix", "--registry", "--cache", "-w", "--workspace", "--tag",
                                 "--userconfig", "--omit", "--include"})
+_NPM_INSTALL = ("install", "i", "add", "isntall", "in")
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D027",
     "npm packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `npm install -g typescript` installs the newest release at build time. Pin (`typescript@5.4.5`), or
 install the project's dependencies from its lockfile with `npm ci`, so rebuilds are reproducible and a
@@ -1299,14 +1232,8 @@ hijacked release does not slip in.
     aliases=("hadolint:DL3016",),
     tags=_REPRO,
 )
-def npm_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
-    for run, shell_command, argv in _commands(f, None, _NPM):
-        sub, rest = _subcommand(argv, _NPM_VALUE_OPTIONS)
-        if sub is None or sub.text not in ("install", "i", "add", "isntall", "in"):
-            continue
+def npm_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    for run, shell_command, _argv, _sub, rest in _calls(f, None, _NPM, _NPM_VALUE_OPTIONS, _NPM_INSTALL):
         packages = []
         for word in rest:
             text = word.text
@@ -1329,17 +1256,11 @@ _RPM_PINNED = re.compile(r"-\d")
 
 
 def _rpm_installs(f: DockerfileFacts, managers: frozenset[str], stages: frozenset[int] | None = None
-                  ) -> Iterator[tuple[RunInfo, ShellCommand, tuple[Word, ...], Word, list[Word]]]:
-    for run, shell_command, argv in _commands(f, stages, managers):
-        sub, rest = _subcommand(argv, _RPM_VALUE_OPTIONS)
-        if sub is not None and sub.text in ("install", "groupinstall", "reinstall"):
-            yield run, shell_command, argv, sub, rest
+                  ) -> Iterator[Call]:
+    return _calls(f, stages, managers, _RPM_VALUE_OPTIONS, ("install", "groupinstall", "reinstall"))
 
 
-def _rpm_unpinned(parsed: ParsedFile, managers: frozenset[str]) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def _rpm_unpinned(f: DockerfileFacts, managers: frozenset[str]) -> Iterator[Hit]:
     for run, shell_command, argv, _sub, rest in _rpm_installs(f, managers):
         packages = [w for w in rest if not _RPM_PINNED.search(w.text) and not w.text.endswith(".rpm")
                     and not w.text.startswith("@") and not _is_local_or_dynamic(w.text)]
@@ -1347,10 +1268,7 @@ def _rpm_unpinned(parsed: ParsedFile, managers: frozenset[str]) -> Iterator[Hit]
             yield _unpinned_hit(run, shell_command, f"{program(argv)} install", packages)
 
 
-def _rpm_cache_left(parsed: ParsedFile, managers: frozenset[str], cache: str) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def _rpm_cache_left(f: DockerfileFacts, managers: frozenset[str], cache: str) -> Iterator[Hit]:
     for run, shell_command, argv, sub, _rest in _rpm_installs(f, managers, f.final_chain):
         cleaned = any(
             program(a) in managers and [w.text for w in a[1:3]] == ["clean", "all"]
@@ -1367,11 +1285,10 @@ _YUM = frozenset({"yum"})
 _DNF = frozenset({"dnf", "microdnf", "tdnf"})
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D028",
     "yum packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `yum install -y httpd` takes whatever version the repositories have at build time. Pin with
 `httpd-2.4.57` (name-version) so rebuilds give the same image and upgrades are deliberate.
@@ -1379,15 +1296,14 @@ _DNF = frozenset({"dnf", "microdnf", "tdnf"})
     aliases=("hadolint:DL3033",),
     tags=_REPRO,
 )
-def yum_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _rpm_unpinned(parsed, _YUM)
+def yum_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _rpm_unpinned(f, _YUM)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D029",
     "yum cache left in the image",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 yum keeps repository metadata and packages in /var/cache/yum; unless the same RUN ends with
 `yum clean all` they stay in the layer. Add `&& yum clean all` (or `rm -rf /var/cache/yum`), or use a
@@ -1396,15 +1312,14 @@ cache mount. Only the final image is checked.
     aliases=("hadolint:DL3032", "trivy:DS-0015"),
     tags=_SIZE,
 )
-def yum_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _rpm_cache_left(parsed, _YUM, "/var/cache/yum")
+def yum_cache(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _rpm_cache_left(f, _YUM, "/var/cache/yum")
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D030",
     "dnf packages not pinned",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 `dnf install -y nginx` takes whatever version the repositories have at build time. Pin with
 `nginx-1.24.0` (name-version) so rebuilds give the same image and upgrades are deliberate.
@@ -1412,15 +1327,14 @@ def yum_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
     aliases=("hadolint:DL3041", "kics:Missing Version Specification In dnf install"),
     tags=_REPRO,
 )
-def dnf_unpinned(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _rpm_unpinned(parsed, _DNF)
+def dnf_unpinned(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _rpm_unpinned(f, _DNF)
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D031",
     "dnf cache left in the image",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 dnf (and microdnf) keep metadata and packages in /var/cache/dnf; unless the same RUN ends with
 `dnf clean all` they stay in the layer. Add `&& dnf clean all`, or use a cache mount. Only the final
@@ -1429,19 +1343,18 @@ image is checked.
     aliases=("hadolint:DL3040", "trivy:DS-0019"),
     tags=_SIZE,
 )
-def dnf_cache(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _rpm_cache_left(parsed, _DNF, "/var/cache/dnf")
+def dnf_cache(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _rpm_cache_left(f, _DNF, "/var/cache/dnf")
 
 
 # --------------------------------------------------------------------------------------------------
 # CMD / ENTRYPOINT / MAINTAINER / HEALTHCHECK
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D032",
     "Shell-form CMD or ENTRYPOINT",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 In shell form (`CMD node server.js`) the process runs under `/bin/sh -c`, which becomes PID 1 and does
 not forward SIGTERM, so the application is killed after the stop timeout instead of shutting down
@@ -1451,10 +1364,7 @@ shell form again.
     aliases=("hadolint:DL3025", "kics:Not Using JSON In CMD And ENTRYPOINT Arguments"),
     tags=("reliability",),
 )
-def shell_form_cmd(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def shell_form_cmd(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     found = (_final_chain_instructions(f, keyword) for keyword in ("CMD", "ENTRYPOINT"))
     effective = [instructions[-1] for instructions in found if instructions]
     for instruction in effective:
@@ -1471,11 +1381,10 @@ def shell_form_cmd(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
                   fix_data=_fix(instruction))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D033",
     "MAINTAINER is deprecated",
     Severity.INFO,
-    DOCKERFILE,
     help="""
 MAINTAINER has been deprecated since Docker 1.13 and is not shown by most tools. Use
 `LABEL org.opencontainers.image.authors="team@example.com"` instead.
@@ -1483,20 +1392,14 @@ MAINTAINER has been deprecated since Docker 1.13 and is not shown by most tools.
     aliases=("hadolint:DL4000", "checkov:CKV_DOCKER_6", "trivy:DS-0022"),
     tags=_STYLE,
 )
-def maintainer(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def maintainer(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
     for instruction in f.dockerfile.instructions:
         if instruction.keyword == "MAINTAINER":
             yield Hit(f.keyword_position(instruction), "MAINTAINER is deprecated: use LABEL "
                       "org.opencontainers.image.authors", fix_data=_fix(instruction))
 
 
-def _repeated(parsed: ParsedFile, keyword: str) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
+def _repeated(f: DockerfileFacts, keyword: str) -> Iterator[Hit]:
     for stage in f.dockerfile.stages:
         seen = [i for i in stage.instructions if i.keyword == keyword]
         for previous, instruction in itertools.pairwise(seen):
@@ -1505,11 +1408,10 @@ def _repeated(parsed: ParsedFile, keyword: str) -> Iterator[Hit]:
                       fix_data=_fix(previous))
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D034",
     "Several CMD instructions in one stage",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 Only the last CMD of a stage takes effect; earlier ones are dead code that misleads readers about what
 the container runs. Keep one CMD per stage.
@@ -1517,15 +1419,14 @@ the container runs. Keep one CMD per stage.
     aliases=("hadolint:DL4003", "trivy:DS-0016"),
     tags=_STYLE,
 )
-def multiple_cmd(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _repeated(parsed, "CMD")
+def multiple_cmd(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _repeated(f, "CMD")
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D035",
     "Several ENTRYPOINT instructions in one stage",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 Only the last ENTRYPOINT of a stage takes effect; earlier ones are dead code that misleads readers
 about what the container runs. Keep one ENTRYPOINT per stage.
@@ -1533,15 +1434,14 @@ about what the container runs. Keep one ENTRYPOINT per stage.
     aliases=("hadolint:DL4004", "trivy:DS-0007", "kics:Multiple ENTRYPOINT Instructions Listed"),
     tags=_STYLE,
 )
-def multiple_entrypoint(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    yield from _repeated(parsed, "ENTRYPOINT")
+def multiple_entrypoint(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    yield from _repeated(f, "ENTRYPOINT")
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D036",
     "No HEALTHCHECK in the final image",
     Severity.LOW,
-    DOCKERFILE,
     help="""
 Without a HEALTHCHECK, Docker and Compose only know whether the process is alive, not whether it
 serves; a hung service stays "running". Add `HEALTHCHECK CMD …` probing the service (or
@@ -1550,15 +1450,12 @@ serves; a hung service stays "running". Add `HEALTHCHECK CMD …` probing the se
     aliases=("checkov:CKV_DOCKER_2", "trivy:DS-0026"),
     tags=("reliability",),
 )
-def missing_healthcheck(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None or _final_chain_instructions(f, "HEALTHCHECK"):
+def missing_healthcheck(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    if _final_chain_instructions(f, "HEALTHCHECK"):
         return
     final = f.dockerfile.stages[-1]
-    line = parsed.line(final.line)
-    yield Hit(Position(final.line, len(line) - len(line.lstrip()) + 1, final.line, len(line.rstrip()) + 1),
-              "The final image has no HEALTHCHECK", anchor=f"final-stage:{final.base}",
-              fix_data=_fix(final.instructions[0]))
+    yield Hit(_final_from_position(f), "The final image has no HEALTHCHECK",
+              anchor=f"final-stage:{final.base}", fix_data=_fix(final.instructions[0]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1567,11 +1464,10 @@ def missing_healthcheck(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 _WHOLE_CONTEXT = frozenset({".", "./", "*", "./*", "./."})
 
 
-@rule(
+@_dockerfile_rule(
     "DT-D037",
     "Whole build context copied without a .dockerignore",
     Severity.MEDIUM,
-    DOCKERFILE,
     help="""
 `COPY . .` copies everything in the build context — `.git`, local `.env` files, credentials, build
 output — into the image when no .dockerignore filters it, leaking secrets and bloating layers. Add a
@@ -1580,12 +1476,9 @@ output — into the image when no .dockerignore filters it, leaking secrets and 
 """,
     aliases=(),
 )
-def copy_context_without_dockerignore(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
-    f = facts(parsed)
-    if f is None:
-        return
-    folder = parsed.file.directory
-    candidates = (f"{folder}/.dockerignore" if folder else ".dockerignore", f"{parsed.path}.dockerignore")
+def copy_context_without_dockerignore(f: DockerfileFacts, ctx: ScanContext) -> Iterator[Hit]:
+    folder = f.parsed.file.directory
+    candidates = (f"{folder}/.dockerignore" if folder else ".dockerignore", f"{f.parsed.path}.dockerignore")
     if any(ctx.exists(c) for c in candidates):
         return
     for instruction in f.dockerfile.instructions:

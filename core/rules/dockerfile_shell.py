@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.dockerfile import Dockerfile, Instruction, Stage
+from core.dockerfile import Dockerfile, Instruction
 from core.models import Position
 from core.parsing import ParsedFile
 from core.rules.base import FileCache
@@ -117,6 +117,11 @@ class DockerfileFacts:
         while chain[-1] in self.parents and len(chain) <= len(self.dockerfile.stages):
             chain.append(self.parents[chain[-1]])
         return chain
+
+    def final_base(self) -> str:
+        """The base image the final image starts from (the root of its FROM chain), ARGs resolved."""
+        chain = self.stage_chain(self.dockerfile.stages[-1].index)
+        return self.resolve(self.dockerfile.stages[chain[-1]].base)[0]
 
     def resolve(self, text: str, extra: dict[str, str] | None = None) -> tuple[str, bool]:
         """Substitute `$VAR`/`${VAR}`/`${VAR:-x}` from ARG defaults; the flag says all were known."""
@@ -259,8 +264,3 @@ def _build(parsed: ParsedFile) -> DockerfileFacts | None:
 
 #: The file's facts, analysed once per ParsedFile; None when it has no stage to check.
 facts = FileCache(_build)
-
-
-def stage_of(facts_: DockerfileFacts, instruction: Instruction) -> Stage | None:
-    stages = facts_.dockerfile.stages
-    return stages[instruction.stage] if 0 <= instruction.stage < len(stages) else None

@@ -27,7 +27,7 @@ STAGED = {"k8s/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name:
 
 
 async def wait_ready(pilot: Pilot[None], timeout: float = 10.0) -> None:
-    """Wait until discovery has finished and the main screen has shown its result."""
+    """Wait until discovery and the scans it starts have finished and the screen shows their result."""
     app = pilot.app
     assert isinstance(app, DevopsApp)
     waited = 0.0
@@ -35,7 +35,8 @@ async def wait_ready(pilot: Pilot[None], timeout: float = 10.0) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         status = app.main_screen.status
-        if not status.has_class("-busy") and status.text:
+        scans_done = getattr(app, "scans_current", True)  # the scans IndexBuilt started are done too
+        if not status.has_class("-busy") and status.text and scans_done:
             await pilot.pause()
             return
         await pilot.pause(0.05)

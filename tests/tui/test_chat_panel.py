@@ -124,6 +124,58 @@ async def test_tool_round_trip_ends_in_an_applied_proposal(make_repo: MakeRepo,
     assert results[-1]["content"] == "applied hunk(s) 1 of 1"
 
 
+async def test_partly_applied_proposal_names_the_hunks(make_repo: MakeRepo, fake_api: FakeAnthropic) -> None:
+    body = "".join(f"line {n:02d}\n" for n in range(1, 31))
+    root = make_repo({"deploy.sh": "#!/bin/sh\n" + body})
+    digest = hashlib.sha256((root / "deploy.sh").read_bytes()).hexdigest()
+    edits = [{"old_str": f"line {n:02d}\n", "new_str": f"LINE {n:02d}\n"} for n in (2, 15, 28)]
+    fake_api.script(tool("propose_edit", {"path": "deploy.sh", "file_hash": digest, "title": "Shout",
+                                          "edits": edits}),
+                    text("Two of three, then."))
+    app = DevopsApp(root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await open_chat(app, pilot)
+        await ask(pilot, "shout three lines")
+        await wait_for(pilot, lambda: bool(panel.query(ProposalCard)), what="the proposal card")
+        await pilot.pause()
+        await pilot.click(".card-review")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review screen")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        await pilot.press("j", "space", "ctrl+s")
+        await wait_for(pilot, lambda: review.result is not None, what="the apply")
+        await pilot.press("enter")
+        await wait_idle(pilot, panel)
+    text_now = (root / "deploy.sh").read_text()
+    assert "LINE 02" in text_now and "line 15" in text_now and "LINE 28" in text_now
+    told = tool_results(fake_api.requests[1])[-1]["content"]
+    assert told == "applied hunk(s) 1, 3 of 3; hunk(s) 2 rejected"
+
+
+async def test_escape_while_a_proposal_waits_expires_the_card(make_repo: MakeRepo,
+                                                             fake_api: FakeAnthropic) -> None:
+    root = make_repo(FILES)
+    digest = hashlib.sha256((root / "Dockerfile").read_bytes()).hexdigest()
+    fake_api.script(tool("propose_edit", {"path": "Dockerfile", "file_hash": digest, "title": "Pin",
+                                          "edits": [{"old_str": "alpine:3.19", "new_str": "alpine:3.19.1"}]}))
+    app = DevopsApp(root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await open_chat(app, pilot)
+        await ask(pilot, "pin it")
+        await wait_for(pilot, lambda: bool(panel.query(ProposalCard)), what="the proposal card")
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_idle(pilot, panel)
+        card = panel.query_one(ProposalCard)
+        assert card.has_class("-decided") and not card.has_class("-applied")
+        assert "did not finish" in str(card.query_one(".card-outcome").render())
+        await pilot.click(".card-review")  # hidden now: nothing opens
+        assert not isinstance(app.screen, ReviewScreen)
+    assert (root / "Dockerfile").read_text() == FILES["Dockerfile"]
+    assert ConversationStore(root).load() == []
+
+
 async def test_rejecting_a_proposal_tells_the_model(make_repo: MakeRepo, fake_api: FakeAnthropic) -> None:
     root = make_repo(FILES)
     digest = hashlib.sha256((root / "Dockerfile").read_bytes()).hexdigest()
@@ -253,3 +305,18 @@ async def test_narrow_terminal_puts_the_chat_at_the_bottom(make_repo: MakeRepo) 
         await pilot.pause()
         assert panel.region.width == 80
         assert panel.region.y >= 10
+
+
+async def test_the_agent_sees_the_apps_findings(make_repo: MakeRepo, fake_api: FakeAnthropic) -> None:
+    fake_api.script(tool("get_findings", {"path": "Dockerfile"}), text("One thing to fix."))
+    app = DevopsApp(make_repo(FILES))
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await open_chat(app, pilot)
+        await wait_for(pilot, lambda: bool(getattr(app, "findings", ())), what="the app's scan")
+        expected = {f.rule_id for f in app.findings if f.path == "Dockerfile"}
+        assert expected
+        await ask(pilot, "what is wrong with the Dockerfile?")
+        await wait_idle(pilot, panel)
+    told = tool_results(fake_api.requests[1])[-1]["content"]
+    assert all(rule in told for rule in expected)
+    assert "no findings match" not in told

@@ -52,7 +52,8 @@ DUPES_FILES: dict[str, str] = {
     ".github/workflows/admin.yml": workflow("admin", "3.12", "admin/requirements.txt"),
     ".github/workflows/api.yml": workflow("api", "3.12", "api/requirements.txt"),
     ".github/workflows/web.yml": workflow("web", "3.11", "web/requirements.txt"),
-    ".env": f"DB_HOST=db\nDB_PORT=5432\nDB_USER=app\nDB_NAME=app\nLOG_LEVEL=debug\nGITHUB_TOKEN={GITHUB_PAT}\n",
+    ".env": "DB_HOST=db\nDB_PORT=5432\nDB_USER=app\nDB_NAME=app\nLOG_LEVEL=debug\n"
+    f"GITHUB_TOKEN={GITHUB_PAT}\n",
     ".env.example": "DB_HOST=db\nDB_PORT=5432\nDB_USER=app\nDB_NAME=app\nLOG_LEVEL=info\nGITHUB_TOKEN=\n",
 }
 

@@ -62,7 +62,7 @@ async def wait_scanned(pilot: Pilot[None], timeout: float = 15.0) -> DevopsApp:
     while waited < timeout:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if app.scan_generation and not app.scanning and not app.finding_dupes and app.index is not None:
+        if app.scans_current and app.index is not None:
             await pilot.pause()
             return app
         await pilot.pause(0.05)

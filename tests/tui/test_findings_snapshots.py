@@ -28,7 +28,8 @@ class TestFindingsTab:
             await pilot.press("F")
             await pilot.pause()
 
-        assert snap_compare(DevopsApp(make_repo(FINDINGS_FILES)), terminal_size=(120, 34), run_before=run_before)
+        app = DevopsApp(make_repo(FINDINGS_FILES))
+        assert snap_compare(app, terminal_size=(120, 34), run_before=run_before)
 
     def test_rule_panel_narrow(self, snap_compare: SnapCompare, make_repo: MakeRepo) -> None:
         """At 80x24 with the tree hidden: a fixable rule's help, peer IDs and fix keys."""
@@ -39,7 +40,8 @@ class TestFindingsTab:
             await pilot.press("t")
             await pilot.pause()
 
-        assert snap_compare(DevopsApp(make_repo(FINDINGS_FILES)), terminal_size=(80, 24), run_before=run_before)
+        app = DevopsApp(make_repo(FINDINGS_FILES))
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
     def test_jump_marks_the_line(self, snap_compare: SnapCompare, make_repo: MakeRepo) -> None:
         """Enter on a finding opens its file with the line marked; the tree shows count badges."""
@@ -50,4 +52,5 @@ class TestFindingsTab:
             await pilot.press("enter")
             await pilot.pause()
 
-        assert snap_compare(DevopsApp(make_repo(FINDINGS_FILES)), terminal_size=(120, 34), run_before=run_before)
+        app = DevopsApp(make_repo(FINDINGS_FILES))
+        assert snap_compare(app, terminal_size=(120, 34), run_before=run_before)

@@ -1,7 +1,7 @@
 """The agent chat panel: ask in plain words, watch the answer stream, review what the agent proposes.
 
 Contract: `ChatPanel` lives in the main screen, hidden until `toggle()`/`open_and_focus()`. It reads the
-app's `root` and `index` (and `findings`, `clusters` when the app has them), creates one
+app's `root` and `index` (and `findings`, `clusters`, `layer_report_text` when the app has them), creates one
 `AgentSession` on the first question and runs each turn in an async worker (group "agent"), so the UI
 never waits on the network. Esc cancels a turn in flight. Events arrive in one queue and are drawn in
 order: text streams into a `Markdown` through `MarkdownStream`; tool calls become collapsed lines; a
@@ -302,6 +302,11 @@ class ChatPanel(Vertical):
             return []
         return current
 
+    def _layer_report(self) -> str | None:
+        """The Layers screen's last report as text (`app.layer_report_text`), if one was loaded."""
+        report = getattr(self.app, "layer_report_text", None)
+        return report if isinstance(report, str) else None
+
     def _ensure_session(self) -> AgentSession | None:
         index = self._index()
         if index is None:
@@ -317,7 +322,7 @@ class ChatPanel(Vertical):
         self._commit_after_apply = config.commit_after_apply
         tools = RepoTools(index, findings=self._app_list("findings"),
                           duplicates=self._app_list("clusters", "duplicates", "duplicate_clusters"),
-                          reviewer=self._review)
+                          layer_report=self._layer_report, reviewer=self._review)
         try:
             self._session = AgentSession(tools, model=resolve_model(config.model), store=self.store)
         except MissingApiKey as exc:
@@ -368,11 +373,15 @@ class ChatPanel(Vertical):
         rescan = getattr(self.app, "action_rescan", None)
         if rescan is None:
             return
+        before = self._index()
         rescan()
-        discovering = [w for w in self.app.workers if w.group == "discover" and w.is_running]
+        discovering = [w for w in self.app.workers if w.group == "discover" and not w.is_finished]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in discovering)), RESCAN_WAIT_SECONDS)
-        await asyncio.sleep(0)  # let the app store the new index from the worker's state change
+        for _ in range(100):  # the app stores the new index when it handles the worker's state change
+            if self._index() is not before:
+                break
+            await asyncio.sleep(0.02)
         index = self._index()
         if index is not None and self._session is not None:
             self._session.tools.index = index
