@@ -147,7 +147,9 @@ def dockerfile(corpus: Corpus, rng: random.Random, svc: Service) -> None:
         at = doc.add(f"ENV SERVICE_CREDENTIAL={value}")
         corpus.problem("secret", path, at, secret_kind)
     doc.add(f"ENV PORT={svc.port}", f"EXPOSE {svc.port}")
-    if root:
+    if root and svc.lang == "go" and not latest:
+        pass  # distroless :nonroot already runs as uid 65532: no USER line needed, nothing planted
+    elif root:
         corpus.problem("runs-as-root", path, line, "no USER in final stage")
     else:
         doc.add("USER 10001:10001" if svc.lang != "go" else "USER nonroot:nonroot")

@@ -59,6 +59,8 @@ POLL_SECONDS = 3.0
 OUR_GROUPS = frozenset({"scan", "dupes", "quickfix", "undo", "watch"})
 
 Stamp = dict[str, tuple[int, int]]
+# Workers get a fixed `description`: by default Textual repr()s the arguments on the UI thread, and
+# the repr of a 10,000-file index takes seconds.
 
 
 def worst_by_file(findings: Sequence[Finding]) -> dict[str, tuple[int, Severity]]:
@@ -162,7 +164,8 @@ class ScanningMixin:
     def dupes_panel(self) -> DupesPanel:
         return self.main_screen.query_one(DupesPanel)
 
-    @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False,
+          description="security scan")
     def _scan(self, index: InfraIndex, generation: int, cancel: CancelToken) -> None:
         """Scan chunk by chunk, posting cumulative findings; unchanged files reuse their findings."""
         started = time.perf_counter()
@@ -202,7 +205,8 @@ class ScanningMixin:
             self._post(FindingsScanned(generation, (), 0, 0, finished=True))
         self._finding_cache, self._cache_basis = fresh, basis
 
-    @work(thread=True, exclusive=True, group="dupes", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="dupes", exit_on_error=False,
+          description="duplication scan")
     def _find_dupes(self, index: InfraIndex, generation: int, cancel: CancelToken) -> None:
         started = time.perf_counter()
         clusters = find_clones(index, cancel=cancel)
@@ -300,7 +304,8 @@ class ScanningMixin:
             return
         self._compute_fix(self.index, finding, event.scope, self.findings)
 
-    @work(thread=True, exclusive=True, group="quickfix", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="quickfix", exit_on_error=False,
+          description="quick fix")
     def _compute_fix(self, index: InfraIndex, finding: Finding, scope: str,
                      findings: tuple[Finding, ...]) -> None:
         if scope == "finding":
@@ -323,7 +328,8 @@ class ScanningMixin:
         if self.index is not None:
             self._compute_abstraction(self.index, event.cluster)
 
-    @work(thread=True, exclusive=True, group="quickfix", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="quickfix", exit_on_error=False,
+          description="abstraction")
     def _compute_abstraction(self, index: InfraIndex, cluster: DuplicateCluster) -> None:
         try:
             proposal: Proposal | None = propose_abstraction(cluster, index)
@@ -348,7 +354,8 @@ class ScanningMixin:
         """Undo the last change devops-tui applied, then rescan."""
         self._undo()
 
-    @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="undo", exit_on_error=False,
+          description="undo")
     def _undo(self) -> None:
         app = self._app
         try:
@@ -404,7 +411,8 @@ class ScanningMixin:
         if self.index is not None and self._stamped is self.index and not self.scanning:
             self._watch(self.index)
 
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False,
+          description="mtime poll")
     def _watch(self, index: InfraIndex) -> None:
         """Rescan once when an indexed file's mtime or size moved since the scan of `index` began."""
         if stamp_files(index.root, sorted(self._stamps)) != self._stamps and self._stamped is index:

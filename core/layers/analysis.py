@@ -10,7 +10,7 @@ it (its layers must be a prefix of ours), else dive's rule: the first layer is t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def analyse_data(
             instruction=instructions[index],
             created_by=created[index],
             content_bytes=content.content_bytes,
-            entries=len(content.entries) + len(content.whiteouts) + len(content.opaques),
+            entries=len(content) + len(content.whiteouts) + len(content.opaques),
             files_added=counts.files_added,
             files_modified=counts.files_modified,
             files_removed=counts.files_removed,
@@ -149,9 +149,8 @@ def analyse_data(
             compression=content.compression,
         ))
     layers = tuple(summaries)
-    visible = walk_files(result.root)
-    hints = make_hints(layers, contents, visible, result.events, base)
-    duplicates = _duplicates(contents, visible) if deep else []
+    hints = make_hints(layers, contents, walk_files(result.root), result.events, base)
+    duplicates = _duplicates(contents, walk_files(result.root)) if deep else []
     content_total = sum(c.content_bytes for c in contents)
     if content_total - result.visible_bytes != sum(e.bytes for e in result.events):
         notes.append("internal check failed: waste events do not add up to content minus visible bytes")
@@ -174,7 +173,7 @@ def analyse_data(
     )
 
 
-def _duplicates(contents: list[LayerContent], visible: list[tuple[str, Any]]) -> list[DuplicateFiles]:
+def _duplicates(contents: list[LayerContent], visible: Iterable[tuple[str, Any]]) -> list[DuplicateFiles]:
     by_digest: dict[str, list[str]] = defaultdict(list)
     sizes: dict[str, int] = {}
     for path, node in visible:

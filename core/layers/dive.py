@@ -44,12 +44,12 @@ class DiveCounter:
     def add_layer(self, content: LayerContent, stacked: Dir) -> None:
         self._layer_sizes.append(content.content_bytes)
         parents: set[str] = set()
-        for path in [e[0] for e in content.entries] + content.whiteouts:
+        for path in [e[0] for e in content.entries()] + content.whiteouts:
             parent = path.rpartition("/")[0]
             while parent and parent not in parents:
                 parents.add(parent)
                 parent = parent.rpartition("/")[0]
-        for path, kind, size, _meta, _link in content.entries:
+        for path, kind, size, _meta, _link in content.entries():
             if kind == DIRECTORY and path in parents:
                 continue
             self._add(path, size)

@@ -41,7 +41,7 @@ _BROAD_COPY_PARTS = {".git": ".git", "node_modules": "node_modules", "tests": "t
 _SECRET_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", "credentials", ".netrc", ".pypirc",
                  ".git-credentials", ".npmrc", "secrets.json", "secrets.yaml", "secrets.yml"}
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
-_SECRET_ENDINGS = tuple(_SECRET_NAMES) + _SECRET_SUFFIXES
+_SECRET_ENDINGS = (*_SECRET_NAMES, *_SECRET_SUFFIXES, "config.json")  # a cheap filter before is_secret_path
 _HINTED_ROOTS = ("/var/", "/root/", "/home/", "/usr/")
 _CA_PATHS = re.compile(r"(?:^|/)(?:certs?|ca-certificates|certifi|ssl|pki)/|cacert|ca-bundle|/share/")
 _ENV_SAMPLES = (".example", ".sample", ".template", ".dist", ".defaults")
@@ -170,7 +170,7 @@ def _broad_copy_hints(
         if layer.index < base_layers or layer.keyword not in ("COPY", "ADD"):
             continue
         found: dict[str, int] = defaultdict(int)
-        for path, _kind, size, _meta, _link in content.entries:
+        for path, _kind, size, _meta, _link in content.entries():
             for part in path.split("/"):
                 label = _BROAD_COPY_PARTS.get(part)
                 if label:
@@ -189,9 +189,9 @@ def _secret_hints(layers: tuple[LayerSummary, ...], contents: list[LayerContent]
     hints = []
     for layer, content in zip(layers, contents, strict=True):
         names = sorted(
-            "/" + e[0] for e in content.entries
-            if (e[0].endswith(_SECRET_ENDINGS) or ".env." in e[0])
-            and e[1] == "f" and is_secret_path("/" + e[0])
+            content.path(number) for number, (name, kind) in enumerate(zip(content.names, content.kinds))
+            if (name.endswith(_SECRET_ENDINGS) or name.startswith(".env.")) and kind == "f"
+            and is_secret_path(content.path(number))
         )
         if names:
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")

@@ -7,20 +7,25 @@ their target's content: bytes become waste only when the last path holding them 
 bytes stop being visible a `WasteEvent` records them, so the events sum exactly to content − visible.
 A regular file replaced by one of the same size is a copy-up (chmod, chown or touch); with content
 digests (deep mode) it must also have the same content.
+
+The tree keys each directory's children by the base-name strings `LayerContent` already holds, and a
+file that no hard link shares has inode -1, so the tree adds one small tuple per visible file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from core.layers.content import LayerContent, Meta, normalise
 from core.layers.model import Change, LayerFile, WasteCause, WasteEvent
-from core.layers.tarstream import DIRECTORY, HARDLINK, REGULAR
+from core.layers.tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK
 from core.progress import CancelToken
 
-#: A file in the tree: (kind, size, meta, layer that wrote it, link target, inode id).
+#: A file in the tree: (kind, size, meta, layer that wrote it, link target, inode id or -1 if unshared).
 FileNode = tuple[str, int, Meta, int, str, int]
+
+_OVERWRITTEN, _DELETED = WasteCause.OVERWRITTEN, WasteCause.DELETED
 
 
 class ChangeLog:
@@ -35,12 +40,16 @@ class ChangeLog:
 
     def files(self) -> tuple[LayerFile, ...]:
         """Removed paths first, then added (A) and modified (M) ones in tar order."""
-        kinds = (None, Change.ADDED, Change.MODIFIED)
+        changes = (None, Change.ADDED, Change.MODIFIED)
+        content = self.content
+        links = content.links
         found = list(self.removed)
-        for (path, kind, size, _meta, link), code in zip(self.content.entries, self.codes, strict=True):
-            change = kinds[code]
+        for number, (path, kind, size, code) in enumerate(
+            zip(content.paths(), content.kinds, content.sizes, self.codes, strict=True)
+        ):
+            change = changes[code]
             if change is not None:
-                found.append(LayerFile("/" + path, change, kind, size, "" if kind == DIRECTORY else link))
+                found.append(LayerFile(path, change, kind, size, links.get(number, "")))
         return tuple(found)
 
 
@@ -88,16 +97,17 @@ class _Replayer:
         self.generation = 0
 
     def _release(self, path: str, node: FileNode, cause: WasteCause) -> None:
+        """`path` ('/a/b') no longer shows `node`: its bytes are waste unless a hard link still holds them."""
         kind, size, _meta, written, _link, inode = node
-        shared = self.refs.get(inode)
-        if shared is not None:
+        if inode >= 0:
+            shared = self.refs[inode]
             shared[0] -= 1
             if shared[0] > 0:
                 return
             written = shared[1]
             del self.refs[inode]
-        if size and kind in (REGULAR, HARDLINK):
-            self.events.append(WasteEvent("/" + path, size, written, self.layer, cause))
+        if size and (kind == REGULAR or kind == HARDLINK):
+            self.events.append(WasteEvent(path, size, written, self.layer, cause))
 
     def _remove(self, path: str, node: Dir | FileNode, cause: WasteCause, count: bool) -> None:
         """Drop `node` (and its subtree); `count` says whether it shows as a removal in this layer."""
@@ -106,122 +116,140 @@ class _Replayer:
             for name, child in node.children.items():
                 self._remove(f"{path}/{name}", child, cause, count)
             if count and self.keep_changes:
-                self.removed.append(LayerFile("/" + path, Change.REMOVED, DIRECTORY, 0))
+                self.removed.append(LayerFile(path, Change.REMOVED, DIRECTORY, 0))
             return
         if count:
             self.counts.files_removed += 1
             self.counts.bytes_removed += node[1]
             if self.keep_changes:
-                self.removed.append(LayerFile("/" + path, Change.REMOVED, node[0], node[1], node[4]))
+                self.removed.append(LayerFile(path, Change.REMOVED, node[0], node[1], node[4]))
         self._release(path, node, cause)
 
     def _parent(self, path: str, create: bool) -> tuple[Dir | None, str]:
-        node = self.root
+        """The directory holding `path` ('a/b/c') and its last name; created along the way if asked."""
         parts = path.split("/")
+        return self._walk(parts[:-1], create), parts[-1]
+
+    def _walk(self, parts: list[str], create: bool) -> Dir | None:
+        """The directory at `parts`, or None when it is missing and `create` is false."""
+        node = self.root
         walked = ""
-        for part in parts[:-1]:
-            walked = f"{walked}/{part}" if walked else part
+        for part in parts:
+            walked = f"{walked}/{part}"
             child = node.children.get(part)
             if isinstance(child, Dir):
                 node = child
                 continue
             if not create:
-                return None, parts[-1]
+                return None
             if child is not None:  # a file where a directory must be: the file goes
-                self._remove(walked, child, WasteCause.OVERWRITTEN, False)
+                self._remove(walked, child, _OVERWRITTEN, False)
             fresh = Dir(self.layer)
             node.children[part] = fresh
             node = fresh
-        return node, parts[-1]
+        return node
 
     def _cause(self, old: FileNode, kind: str, size: int, meta: Meta, path: str) -> WasteCause:
         if old[0] != REGULAR or kind != REGULAR or old[1] != size:
-            return WasteCause.OVERWRITTEN
+            return _OVERWRITTEN
         if self.digests is not None:
-            before = self.digests[old[3]].get(path)
-            if before is None or before != self.digests[self.layer].get(path):
-                return WasteCause.OVERWRITTEN
+            before = self.digests[old[3]].get(path[1:])
+            if before is None or before != self.digests[self.layer].get(path[1:]):
+                return _OVERWRITTEN
         if old[2][0] != meta[0]:
             return WasteCause.COPY_UP_CHMOD
         if old[2][1:] != meta[1:]:
             return WasteCause.COPY_UP_CHOWN
         return WasteCause.COPY_UP_TOUCH
 
-    def apply(self, index: int, content: LayerContent, cancel: CancelToken | None) -> ChangeLog | None:
-        self.layer = index
-        self.counts = LayerCounts()
-        self.removed = []
-        counts = self.counts
+    def _link_inode(self, link: str) -> tuple[int, int]:
+        """(inode, size) shared with a hard link's target, or (-1, 0) when the target is not a file."""
+        parent, name = self._parent(normalise(link), False)
+        target = parent.children.get(name) if parent is not None else None
+        if not isinstance(target, tuple) or target[0] not in (REGULAR, HARDLINK):
+            return -1, 0
+        inode = target[5]
+        if inode < 0:  # first link to this file: give it an identity both paths share
+            inode = self.next_inode
+            self.next_inode += 1
+            assert parent is not None
+            parent.children[name] = target[:5] + (inode,)
+            self.refs[inode] = [2, target[3]]
+        else:
+            self.refs[inode][0] += 1
+        return inode, target[1]
+
+    def _clear(self, content: LayerContent) -> None:
+        """Apply the layer's opaque markers, then its whiteouts."""
         for path in content.opaques:
             parent, name = self._parent(path, False) if path else (None, "")
             target = self.root if not path else (parent.children.get(name) if parent else None)
             if isinstance(target, Dir):
+                shown = "/" + path if path else ""
                 for child_name, child in target.children.items():
-                    self._remove(f"{path}/{child_name}" if path else child_name, child,
-                                 WasteCause.DELETED, True)
+                    self._remove(f"{shown}/{child_name}", child, _DELETED, True)
                 target.children = {}
         for path in content.whiteouts:
             parent, name = self._parent(path, False)
             if parent is not None and name in parent.children:
-                self._remove(path, parent.children.pop(name), WasteCause.DELETED, True)
-        codes = bytearray(len(content.entries)) if self.keep_changes else None
-        last_dir: str | None = None
-        last_parent: Dir | None = None
-        last_generation = -1
-        for number, (path, kind, size, meta, link) in enumerate(content.entries):
-            if cancel is not None and not number & 0x3FFF:
+                self._remove("/" + path, parent.children.pop(name), _DELETED, True)
+
+    def apply(self, index: int, content: LayerContent, cancel: CancelToken | None) -> ChangeLog | None:
+        self.layer = index
+        self.counts = LayerCounts()
+        self.removed = []
+        self._clear(content)
+        codes = bytearray(len(content)) if self.keep_changes else None
+        dirs, links = content.dirs, content.links
+        added = modified = bytes_added = bytes_modified = 0
+        last_dir = last_generation = -1
+        children: dict[str, Dir | FileNode] = {}
+        for number, (name, directory, kind, size, meta) in enumerate(
+            zip(content.names, content.parents, content.kinds, content.sizes, content.metas)
+        ):
+            if not number & 0x3FFF and cancel is not None:
                 cancel.check()
-            slash = path.rfind("/")
-            directory = path[:slash] if slash >= 0 else ""
             # Tars list a directory's entries together: reuse the parent found for the previous entry.
-            if directory == last_dir and last_parent is not None and self.generation == last_generation:
-                parent, name = last_parent, path[slash + 1:]
-            else:
-                found, name = self._parent(path, True)
-                assert found is not None
-                parent = found
-                last_dir, last_parent, last_generation = directory, parent, self.generation
-            old = parent.children.get(name)
+            if directory != last_dir or self.generation != last_generation:
+                shown = dirs[directory]
+                parent = self._walk(shown[1:-1].split("/") if len(shown) > 1 else [], True)
+                assert parent is not None
+                children = parent.children
+                last_dir, last_generation = directory, self.generation
+            old = children.get(name)
             if kind == DIRECTORY:
                 if isinstance(old, Dir):
                     old.meta = meta
                     continue
                 if old is not None:
-                    self._remove(path, old, WasteCause.OVERWRITTEN, False)
-                parent.children[name] = Dir(index, meta)
+                    self._remove(dirs[directory] + name, old, _OVERWRITTEN, False)
+                children[name] = Dir(index, meta)
                 if codes is not None:
                     codes[number] = 1
                 continue
             inode = -1
+            link = links.get(number, "") if kind == HARDLINK or kind == SYMLINK else ""
             if kind == HARDLINK:
-                target_parent, target_name = self._parent(normalise(link), False)
-                target = target_parent.children.get(target_name) if target_parent else None
-                if isinstance(target, tuple) and target[0] in (REGULAR, HARDLINK):
-                    inode = target[5]
-                    size = target[1]
-                    shared = self.refs.get(inode)
-                    if shared is None:
-                        self.refs[inode] = [2, target[3]]
-                    else:
-                        shared[0] += 1
-            if inode < 0:
-                inode = self.next_inode
-                self.next_inode += 1
+                inode, size = self._link_inode(link)
             if old is None:
-                counts.files_added += 1
-                counts.bytes_added += size
+                added += 1
+                bytes_added += size
                 code = 1
             else:
+                path = dirs[directory] + name
                 if isinstance(old, Dir):
-                    self._remove(path, old, WasteCause.OVERWRITTEN, False)
+                    self._remove(path, old, _OVERWRITTEN, False)
                 else:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
-                counts.files_modified += 1
-                counts.bytes_modified += size
+                modified += 1
+                bytes_modified += size
                 code = 2
-            parent.children[name] = (kind, size, meta, index, link, inode)
+            children[name] = (kind, size, meta, index, link, inode)
             if codes is not None:
                 codes[number] = code
+        counts = self.counts
+        counts.files_added, counts.files_modified = added, modified
+        counts.bytes_added, counts.bytes_modified = bytes_added, bytes_modified
         return ChangeLog(content, codes, self.removed) if codes is not None else None
 
 
@@ -245,35 +273,38 @@ def replay(
             before_layer(content, replayer.root)
         changes.append(replayer.apply(index, content, cancel))
         counts.append(replayer.counts)
-    visible = visible_bytes(replayer.root, replayer.refs)
+    visible = visible_bytes(replayer.root)
     return ReplayResult(replayer.root, counts, replayer.events, changes, visible)
 
 
-def walk_files(root: Dir) -> list[tuple[str, FileNode]]:
-    """Every non-directory in the tree, with its '/'-rooted path."""
-    found: list[tuple[str, FileNode]] = []
+def walk_files(root: Dir) -> Iterator[tuple[str, FileNode]]:
+    """Every non-directory in the tree, with its '/'-rooted path (paths are built as they are yielded)."""
     stack: list[tuple[str, Dir]] = [("", root)]
     while stack:
         prefix, node = stack.pop()
         for name, child in node.children.items():
-            path = f"{prefix}/{name}"
             if isinstance(child, Dir):
-                stack.append((path, child))
+                stack.append((f"{prefix}/{name}", child))
             else:
-                found.append((path, child))
-    return found
+                yield f"{prefix}/{name}", child
 
 
-def visible_bytes(root: Dir, shared: dict[int, list[int]]) -> int:
+def visible_bytes(root: Dir) -> int:
     """Content bytes still reachable, each hard-linked content counted once."""
     total = 0
     seen: set[int] = set()
-    for _path, (kind, size, _meta, _layer, _link, inode) in walk_files(root):
-        if kind not in (REGULAR, HARDLINK) or not size:
-            continue
-        if inode in shared:
-            if inode in seen:
+    stack = [root]
+    while stack:
+        for child in stack.pop().children.values():
+            if isinstance(child, Dir):
+                stack.append(child)
                 continue
-            seen.add(inode)
-        total += size
+            kind, size, _meta, _layer, _link, inode = child
+            if not size or not (kind == REGULAR or kind == HARDLINK):
+                continue
+            if inode >= 0:
+                if inode in seen:
+                    continue
+                seen.add(inode)
+            total += size
     return total

@@ -154,6 +154,7 @@ class LayersScreen(Screen[None]):
         self._files_worker: Worker[tuple[int, tuple[LayerFile, ...], Folder]] | None = None
         self._images: list[str] = []
         self._started = 0.0
+        self._bytes = (0, 0)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -241,6 +242,8 @@ class LayersScreen(Screen[None]):
         self._images = [name for name, _id, _size in rows]
         images.add_options([Option(Text.assemble(name, (f"  {format_bytes(size)}", "dim")), id=f"img-{i}")
                             for i, (name, _id, size) in enumerate(rows)])
+        if rows:
+            images.highlighted = 0
         engine.update("" if rows else "The engine has no local images; archives still work.")
         engine.set_class(bool(rows), "-hidden")
 
@@ -298,6 +301,7 @@ class LayersScreen(Screen[None]):
         self.target = target
         self.dockerfile_path, dockerfile = self._dockerfile()
         self._started = time.perf_counter()
+        self._bytes = (0, 0)
         self.query_one("#layers-title", Static).update(f"{display_name(target)} · analysing…")
         self.status.busy(f"Analysing {display_name(target)}… (escape cancels)")
         self._analysis = self._analyse(self._resolve(target), dockerfile, self._cancel)
@@ -319,12 +323,16 @@ class LayersScreen(Screen[None]):
         p = event.progress
         name = display_name(self.target)
         if p.stage == "reading" and p.total:
-            text = f"Reading {name}: {format_bytes(p.done)} of {format_bytes(p.total)} (escape cancels)"
-        elif p.stage == "replay":
-            text = f"Replaying {p.total} layers of {name}… (escape cancels)"
+            self._bytes = (min(p.done, p.total), p.total)  # the save stream outgrows the engine's size
+        done, total = self._bytes
+        read = f"{format_bytes(done)} of {format_bytes(total)}" if total else ""
+        if p.stage == "replay":
+            text, done, total = f"Replaying {p.total} layers of {name}…", p.done, p.total
+        elif p.stage == "layers":
+            text = f"Reading {name}: layer {p.done + 1}" + (f", {read}" if read else "")
         else:
-            text = f"Reading {name}: {p.detail[:40]} (escape cancels)"
-        self.status.busy(text, p.done, p.total)
+            text = f"Reading {name}: {read or p.detail[:40]}"
+        self.status.busy(text + " (escape cancels)", done, total)
 
     def on_layers_previewed(self, event: LayersPreviewed) -> None:
         """Show the engine's layer list at once, while the content still streams in."""
@@ -388,9 +396,13 @@ class LayersScreen(Screen[None]):
 
     def action_cancel_or_close(self) -> None:
         """Cancel a running analysis; when none runs, go back to the main screen."""
-        if self.running and self._cancel is not None:
+        if self.running and self._cancel is not None and self._analysis is not None:
+            # The core stops at its next check (a huge layer member may take a while); the screen
+            # lets go of the worker now, so its late result or error is ignored.
             self._cancel.cancel()
-            self.status.busy(f"Cancelling the analysis of {display_name(self.target)}…")
+            self._analysis.cancel()
+            self._analysis = None
+            self._stopped(f"Analysis of {display_name(self.target)} cancelled")
             return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
