@@ -31,27 +31,12 @@ from core.agent.events import (
     Usage,
 )
 from core.agent.pricing import estimate_cost
+from core.agent.settings import HOW_TO_SET_KEY, MissingApiKey, resolve_model
 from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools, tool_definitions
 from prompts import load
 
-DEFAULT_MODEL = "claude-sonnet-5-5"
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-
-
-class MissingApiKey(Exception):
-    """No ANTHROPIC_API_KEY: the chat explains how to set one; everything else keeps working."""
-
-
-HOW_TO_SET_KEY = (
-    "The agent needs an Anthropic API key. Set ANTHROPIC_API_KEY in the environment you start "
-    "devops-tui from (for example `export ANTHROPIC_API_KEY=sk-ant-…`), then restart. "
-    "ANTHROPIC_BASE_URL points it at another endpoint; DEVOPS_TUI_MODEL picks the model."
-)
-
-
-def resolve_model(configured: str | None = None) -> str:
-    return os.environ.get("DEVOPS_TUI_MODEL") or configured or DEFAULT_MODEL
 
 
 class _CutOff(Exception):

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,7 +42,7 @@ from core.agent.events import (
     TurnFinished,
     Usage,
 )
-from core.agent.session import HOW_TO_SET_KEY, AgentSession, MissingApiKey, resolve_model
+from core.agent.settings import HOW_TO_SET_KEY, MissingApiKey, resolve_model
 from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools
 from core.config import Config, ConfigError, load_config
@@ -50,6 +50,9 @@ from core.discovery import InfraIndex
 from core.patching.proposal import Proposal
 from tui.commands_palette import PaletteCommand, register_command
 from tui.widgets.chat_items import NoticeLine, ProposalCard, ToolCallLine, UserLine
+
+if TYPE_CHECKING:  # the SDK loads on the first question, not at start-up
+    from core.agent.session import AgentSession
 
 register_command(PaletteCommand("Toggle agent chat", "Show or hide the chat with the agent", "toggle_chat"))
 register_command(PaletteCommand("Clear conversation", "Forget this repository's chat with the agent",
@@ -324,6 +327,8 @@ class ChatPanel(Vertical):
                           duplicates=self._app_list("clusters", "duplicates", "duplicate_clusters"),
                           layer_report=self._layer_report, reviewer=self._review)
         try:
+            from core.agent.session import AgentSession
+
             self._session = AgentSession(tools, model=resolve_model(config.model), store=self.store)
         except MissingApiKey as exc:
             self._mount(NoticeLine(str(exc), "hint"))
