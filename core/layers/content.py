@@ -138,7 +138,7 @@ def read_layer(
                 number = dir_numbers[directory] = len(dirs)
                 dirs.append("/" + directory)
             last_number = number
-        if link and (kind == SYMLINK or kind == HARDLINK):
+        if link and kind in (SYMLINK, HARDLINK):
             links[len(kinds)] = link
         add_name(name)
         add_parent(last_number)

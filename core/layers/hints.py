@@ -41,7 +41,9 @@ _BROAD_COPY_PARTS = {".git": ".git", "node_modules": "node_modules", "tests": "t
 _SECRET_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", "credentials", ".netrc", ".pypirc",
                  ".git-credentials", ".npmrc", "secrets.json", "secrets.yaml", "secrets.yml"}
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
-_SECRET_ENDINGS = (*_SECRET_NAMES, *_SECRET_SUFFIXES, "config.json")  # a cheap filter before is_secret_path
+# Cheap filters before is_secret_path, which runs on every name of every layer.
+_SECRET_ENDINGS = (*_SECRET_NAMES, *_SECRET_SUFFIXES, "config.json")
+_SECRET_TAILS = frozenset(ending[-3:] for ending in _SECRET_ENDINGS)
 _HINTED_ROOTS = ("/var/", "/root/", "/home/", "/usr/")
 _CA_PATHS = re.compile(r"(?:^|/)(?:certs?|ca-certificates|certifi|ssl|pki)/|cacert|ca-bundle|/share/")
 _ENV_SAMPLES = (".example", ".sample", ".template", ".dist", ".defaults")
@@ -126,20 +128,32 @@ def make_hints(
 
 
 def _waste_hints(layers: tuple[LayerSummary, ...], events: list[WasteEvent], base_layers: int) -> list[Hint]:
+    # One pass over possibly millions of events: tally (bytes, count) per (writer, hider, cause) first.
+    tally: dict[tuple[int, int, WasteCause], list[int]] = {}
+    for event in events:
+        written, hidden = event.written_by, event.hidden_by
+        if written < base_layers or written == hidden:
+            continue
+        key = (written, hidden, event.cause)
+        found = tally.get(key)
+        if found is None:
+            tally[key] = [event.bytes, 1]
+        else:
+            found[0] += event.bytes
+            found[1] += 1
     deleted: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     copied: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     causes: dict[tuple[int, int], set[WasteCause]] = defaultdict(set)
-    for event in events:
-        if event.written_by < base_layers or event.written_by == event.hidden_by:
+    for (written, hidden, cause), (size, count) in tally.items():
+        if cause.is_copy_up:
+            target = copied[(written, hidden)]
+            causes[(written, hidden)].add(cause)
+        elif cause == WasteCause.DELETED:
+            target = deleted[(written, hidden)]
+        else:
             continue
-        key = (event.written_by, event.hidden_by)
-        target = copied if event.cause.is_copy_up else deleted if event.cause == WasteCause.DELETED else None
-        if target is None:
-            continue
-        target[key][0] += event.bytes
-        target[key][1] += 1
-        if event.cause.is_copy_up:
-            causes[key].add(event.cause)
+        target[0] += size
+        target[1] += count
     hints: list[Hint] = []
     for (written, hidden), (size, count) in sorted(deleted.items(), key=lambda kv: -kv[1][0]):
         writer, remover = layers[written], layers[hidden]
@@ -188,9 +202,11 @@ def _broad_copy_hints(
 def _secret_hints(layers: tuple[LayerSummary, ...], contents: list[LayerContent]) -> list[Hint]:
     hints = []
     for layer, content in zip(layers, contents, strict=True):
+        pairs = enumerate(zip(content.names, content.kinds, strict=True))
         names = sorted(
-            content.path(number) for number, (name, kind) in enumerate(zip(content.names, content.kinds))
-            if (name.endswith(_SECRET_ENDINGS) or name.startswith(".env.")) and kind == "f"
+            content.path(number) for number, (name, kind) in pairs
+            if kind == "f"
+            and ((name[-3:] in _SECRET_TAILS and name.endswith(_SECRET_ENDINGS)) or name.startswith(".env."))
             and is_secret_path(content.path(number))
         )
         if names:

@@ -106,7 +106,7 @@ class _Replayer:
                 return
             written = shared[1]
             del self.refs[inode]
-        if size and (kind == REGULAR or kind == HARDLINK):
+        if size and kind in (REGULAR, HARDLINK):
             self.events.append(WasteEvent(path, size, written, self.layer, cause))
 
     def _remove(self, path: str, node: Dir | FileNode, cause: WasteCause, count: bool) -> None:
@@ -173,7 +173,7 @@ class _Replayer:
             inode = self.next_inode
             self.next_inode += 1
             assert parent is not None
-            parent.children[name] = target[:5] + (inode,)
+            parent.children[name] = (*target[:5], inode)
             self.refs[inode] = [2, target[3]]
         else:
             self.refs[inode][0] += 1
@@ -205,7 +205,7 @@ class _Replayer:
         last_dir = last_generation = -1
         children: dict[str, Dir | FileNode] = {}
         for number, (name, directory, kind, size, meta) in enumerate(
-            zip(content.names, content.parents, content.kinds, content.sizes, content.metas)
+            zip(content.names, content.parents, content.kinds, content.sizes, content.metas, strict=True)
         ):
             if not number & 0x3FFF and cancel is not None:
                 cancel.check()
@@ -217,7 +217,9 @@ class _Replayer:
                 children = parent.children
                 last_dir, last_generation = directory, self.generation
             old = children.get(name)
-            if kind == DIRECTORY:
+            if kind == REGULAR:
+                node: FileNode = (REGULAR, size, meta, index, "", -1)
+            elif kind == DIRECTORY:
                 if isinstance(old, Dir):
                     old.meta = meta
                     continue
@@ -227,14 +229,17 @@ class _Replayer:
                 if codes is not None:
                     codes[number] = 1
                 continue
-            inode = -1
-            link = links.get(number, "") if kind == HARDLINK or kind == SYMLINK else ""
-            if kind == HARDLINK:
-                inode, size = self._link_inode(link)
+            else:
+                link = links.get(number, "")
+                inode = -1
+                if kind == HARDLINK:
+                    inode, size = self._link_inode(link)
+                node = (kind, size, meta, index, link if kind in (HARDLINK, SYMLINK) else "", inode)
             if old is None:
                 added += 1
                 bytes_added += size
-                code = 1
+                if codes is not None:
+                    codes[number] = 1
             else:
                 path = dirs[directory] + name
                 if isinstance(old, Dir):
@@ -243,10 +248,9 @@ class _Replayer:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
                 modified += 1
                 bytes_modified += size
-                code = 2
-            children[name] = (kind, size, meta, index, link, inode)
-            if codes is not None:
-                codes[number] = code
+                if codes is not None:
+                    codes[number] = 2
+            children[name] = node
         counts = self.counts
         counts.files_added, counts.files_modified = added, modified
         counts.bytes_added, counts.bytes_modified = bytes_added, bytes_modified
@@ -300,7 +304,7 @@ def visible_bytes(root: Dir) -> int:
                 stack.append(child)
                 continue
             kind, size, _meta, _layer, _link, inode = child
-            if not size or not (kind == REGULAR or kind == HARDLINK):
+            if not size or kind not in (REGULAR, HARDLINK):
                 continue
             if inode >= 0:
                 if inode in seen:

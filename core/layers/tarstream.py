@@ -16,6 +16,7 @@ its byte sum plus one), and the mode/uid/gid fields are decoded once per distinc
 from __future__ import annotations
 
 import zlib
+from zlib import adler32
 from dataclasses import dataclass
 
 from core.layers.errors import LayerError
@@ -206,13 +207,15 @@ class TarReader:
         self._pos = end
         # The common member: one ustar/GNU header, ASCII, octal numbers, no extension before it.
         if len(block) == BLOCK and block.isascii() and block[156] not in _EXTENSIONS:
-            field = block[148:156]
+            # Writers put 6 checksum digits, NUL, space and 11 size digits, NUL; anything else goes slow.
             try:
-                stored = int(field.partition(b"\0")[0], 8)
-                size = int(block[124:136].partition(b"\0")[0], 8)
+                stored = int(block[148:154], 8)
+                size = int(block[124:135], 8)
             except ValueError:
                 return self._slow(block)
-            if stored != (zlib.adler32(block) & 0xFFFF) + 255 - sum(field):
+            if block[154] or block[135] or stored != (adler32(block) & 0xFFFF) - (
+                adler32(block[148:156]) & 0xFFFF
+            ) + 256:
                 return self._slow(block)
             self._first = False
             nul = block.find(0, 0, 100)
@@ -292,7 +295,8 @@ class TarReader:
             self._remaining = data_size
             self._padding = -data_size % BLOCK
             self._block = block
-            return name, kind, data_size if kind == REGULAR else 0, meta, "" if kind == DIRECTORY else linkname
+            link = "" if kind == DIRECTORY else linkname
+            return name, kind, data_size if kind == REGULAR else 0, meta, link
 
     def next(self) -> TarEntry | None:
         """The next member with its full mode and mtime, or None after the last one."""
@@ -301,4 +305,5 @@ class TarReader:
             return None
         name, kind, size, (_mode, uid, gid), linkname = header
         block = self._block
-        return TarEntry(name, kind, size, _number(block[100:108]), uid, gid, linkname, _number(block[136:148]))
+        mode, mtime = _number(block[100:108]), _number(block[136:148])
+        return TarEntry(name, kind, size, mode, uid, gid, linkname, mtime)

@@ -62,27 +62,26 @@ def archive(tmp_path: Path) -> Path:
 
 def test_exit_codes(archive: Path, tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
-    env_root = {"cwd": root}
     strict = tmp_path / "strict.yml"
     strict.write_text("rules:\n  highestWastedBytes: 999\n")
     loose = tmp_path / "loose.yml"
     loose.write_text("rules:\n  highestWastedBytes: 1000\n  lowest_efficiency: 0.5\n"
                      "  highestUserWastedPercent: off\n")
-    failed = _run([str(archive), "--ci", "--ci-config", str(strict)], **env_root)
+    failed = _run([str(archive), "--ci", "--ci-config", str(strict)], cwd=root)
     assert failed.returncode == 1, failed.stderr
     assert "FAIL  highestWastedBytes" in failed.stdout and "Result: FAIL" in failed.stdout
-    passed = _run([str(archive), "--ci-config", str(loose)], ci_env="true", **env_root)
+    passed = _run([str(archive), "--ci-config", str(loose)], ci_env="true", cwd=root)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Result: PASS" in passed.stdout
-    no_ci = _run([str(archive), "--ci-config", str(strict)], **env_root)
+    no_ci = _run([str(archive), "--ci-config", str(strict)], cwd=root)
     assert no_ci.returncode == 0 and "CI rules" not in no_ci.stdout
     bad_config = tmp_path / "bad.yml"
     bad_config.write_text("rules:\n  nope: 1\n")
-    errored = _run([str(archive), "--ci", "--ci-config", str(bad_config)], **env_root)
+    errored = _run([str(archive), "--ci", "--ci-config", str(bad_config)], cwd=root)
     assert errored.returncode == 2 and "unknown rule 'nope'" in errored.stderr
     truncated = tmp_path / "cut.tar"
     truncated.write_bytes(archive.read_bytes()[:6000])
-    cut = _run([str(truncated), "--ci"], **env_root)
+    cut = _run([str(truncated), "--ci"], cwd=root)
     assert cut.returncode == 2 and "truncated" in cut.stderr and "Result" not in cut.stdout
 
 

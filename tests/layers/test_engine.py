@@ -11,7 +11,7 @@ import pytest
 
 from core.dockerfile import parse_dockerfile
 from core.layers import LayerError, LayerReport, WasteCause, analyse_image
-from core.layers.engine import engine_client, inspect_engine_image, list_engine_images
+from core.layers.engine import EnginePreview, engine_client, inspect_engine_image, list_engine_images
 from tests.layers.conftest import docker
 
 pytestmark = pytest.mark.docker
@@ -89,7 +89,7 @@ def test_engine_preview_lists_layers_before_content(waste_image: tuple[str, Path
     preview = inspect_engine_image(api, waste_image[0])
     assert len(preview.diff_ids) == 10
     assert any(name == waste_image[0] for name, _id, _size in list_engine_images(api))
-    seen = []
+    seen: list[EnginePreview] = []
     report = analyse_image(waste_image[0], on_preview=seen.append)
     assert seen == [preview] and len(report.layers) == len(preview.diff_ids)
 

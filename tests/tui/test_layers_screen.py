@@ -8,9 +8,11 @@ of tests/layers (skipped without an engine, failing under CI=true). Snapshots: u
 
 from __future__ import annotations
 
+import json
 import socket
-import tarfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +74,79 @@ def _repo(make_repo: MakeRepo, dockerfile: str = DOCKERFILE) -> Path:
     return root
 
 
-def _big_archive(path: Path, entries: int = 40000) -> Path:
-    """A layer of `entries` empty files, written header by header (tarfile is too slow for this)."""
-    template = bytearray(tarfile.TarInfo("x").tobuf(tarfile.USTAR_FORMAT))
-    blocks = []
-    for i in range(entries):
-        header = bytearray(template)
-        header[0:100] = f"d{i // 1000}/f{i}".encode().ljust(100, b"\0")
-        header[148:156] = b" " * 8
-        header[148:155] = b"%06o\0" % sum(header)
-        blocks.append(bytes(header))
-    return docker_archive(path, [LAYERS[0], b"".join(blocks) + b"\0" * 1024],
-                          [HISTORY[0], "/bin/sh -c make many"])
+class StallingEngine:
+    """A Docker engine API on 127.0.0.1 that lists one image, then streams half its `docker save`
+    archive and stalls until `release()`: an analysis that stays running until it is cancelled."""
+
+    TAG = "stall:1"
+
+    def __init__(self, archive: bytes) -> None:
+        self.archive = archive
+        self.released = threading.Event()
+        diff_ids = [f"sha256:{i:064x}" for i in range(len(LAYERS))]
+        history = [{"CreatedBy": created, "Size": len(layer)} for created, layer in zip(HISTORY, LAYERS,
+                                                                                        strict=True)]
+        self.answers: dict[str, Any] = {
+            "/version": {"ApiVersion": "1.45", "Version": "fake"},
+            "/images/json": [{"Id": "sha256:" + "ab" * 32, "RepoTags": [self.TAG], "Created": 1,
+                              "Size": len(archive)}],
+            f"/images/{self.TAG}/json": {"Id": "sha256:" + "ab" * 32, "RepoTags": [self.TAG],
+                                         "RootFS": {"Layers": diff_ids}, "Size": len(archive)},
+            f"/images/{self.TAG}/history": list(reversed(history)),
+        }
+        engine = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = "/" + self.path.split("?")[0].split("/", 2)[-1] if self.path.startswith("/v1.") \
+                    else self.path.split("?")[0]
+                if path == "/_ping":
+                    self._send(b"OK", "text/plain")
+                elif path.endswith("/get"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-tar")
+                    self.end_headers()
+                    self.wfile.write(engine.archive[: len(engine.archive) // 2])
+                    self.wfile.flush()
+                    engine.released.wait(30)
+                elif path in engine.answers:
+                    self._send(json.dumps(engine.answers[path]).encode(), "application/json")
+                else:
+                    self.send_error(404)
+
+            def _send(self, body: bytes, kind: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"tcp://127.0.0.1:{self.server.server_address[1]}"
+
+    def release(self) -> None:
+        self.released.set()
+
+    def close(self) -> None:
+        self.release()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stalling_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StallingEngine]:
+    engine = StallingEngine(docker_archive(tmp_path / "stall.tar", LAYERS, HISTORY).read_bytes())
+    monkeypatch.setenv("DOCKER_HOST", engine.url)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
@@ -162,14 +225,14 @@ async def test_select_a_layer_shows_its_files(make_repo: MakeRepo, closed_engine
         await pilot.press("down", "down", "down")
         await pilot.pause()
         assert tree.shown_layer == 4
-        tmp = next(n for n in tree.root.children if n.label.plain.startswith("  tmp/"))
+        tmp = next(n for n in tree.root.children if str(n.label).startswith("  tmp/"))
         tmp.expand()
         await pilot.pause()
-        assert [c.label.plain for c in tmp.children] == ["D build/  1 file"]
+        assert [str(c.label) for c in tmp.children] == ["D build/  1 file"]
         build = tmp.children[0]
         build.expand()
         await pilot.pause()
-        assert [c.label.plain for c in build.children] == ["D obj.o  2.0 kB"]
+        assert [str(c.label) for c in build.children] == ["D obj.o  2.0 kB"]
         await pilot.press("up")
         await pilot.pause()
         assert tree.shown_layer == 3
@@ -194,23 +257,36 @@ async def test_missing_engine_is_explained_and_archives_still_work(
         assert screen.report is not None and len(screen.report.layers) == 5
 
 
-async def test_escape_cancels_a_running_analysis(make_repo: MakeRepo, closed_engine: Path) -> None:
-    root = _repo(make_repo)
-    _big_archive(root / "big.tar")
-    app = DevopsApp(root)
+async def test_preview_then_escape_cancels_a_running_analysis(
+    make_repo: MakeRepo, stalling_engine: StallingEngine
+) -> None:
+    app = DevopsApp(_repo(make_repo))
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await _open_screen(pilot)
-        screen.analyse("big.tar")
-        await pilot.pause()
-        assert screen.running
+        await _wait(pilot, lambda: screen.query_one("#layers-images", OptionList).option_count == 1)
+        await pilot.press("enter")  # the engine's only image is highlighted
+        table = screen.query_one("#layers-table", DataTable)
+        await _wait(pilot, lambda: table.row_count == 5)  # the engine's layer list, before any content
+        assert screen.running and screen.report is None
+        assert _table_column(screen, "#layers-table", 7)[1].startswith("RUN apt-get update")
+        await _wait(pilot, lambda: "Reading stall:1" in screen.status.text)
         await pilot.press("escape")
-        await _settle(pilot)
+        await pilot.pause()
         assert not screen.running and screen.report is None
         assert "cancelled" in screen.status.text
         assert isinstance(app.screen, LayersScreen)  # the first escape only cancels
+        stalling_engine.release()
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, LayersScreen)
+
+
+async def _wait(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float = 10.0) -> None:
+    waited = 0.0
+    while not ready():
+        assert waited < timeout, "the screen did not get there in time"
+        await pilot.pause(0.05)
+        waited += 0.05
 
 
 async def test_bad_archive_gets_a_message(make_repo: MakeRepo, closed_engine: Path) -> None:

@@ -131,8 +131,8 @@ class LayersScreen(Screen[None]):
     LayersScreen #layers-main { width: 1fr; }
     LayersScreen #layers-title { height: 1; padding: 0 1; background: $panel; text-wrap: nowrap;
                                  text-overflow: ellipsis; }
-    LayersScreen #layers-table { height: 2fr; }
-    LayersScreen #layers-tabs { height: 3fr; }
+    LayersScreen #layers-table { height: auto; max-height: 45%; }
+    LayersScreen #layers-tabs { height: 1fr; }
     LayersScreen #layers-tabs TabPane { padding: 0; height: 1fr; }
     LayersScreen #layers-waste { height: 1fr; }
     LayersScreen #layers-empty { display: none; }
@@ -443,6 +443,9 @@ class LayersScreen(Screen[None]):
         if report.layers:
             table.move_cursor(row=first)
             self.show_layer(first)
+        picker = self.query_one("#layers-picker")
+        if self.focused is None or picker in self.focused.ancestors:
+            table.focus()
         self.app.layer_report_text = render_text(report)  # type: ignore[attr-defined]  # the agent reads it
         parts = [f"{name}: {len(report.layers)} layers", f"efficiency {report.efficiency:.1%}",
                  f"wasted {format_bytes(report.wasted_bytes)}", f"{len(report.hints)} hints"]

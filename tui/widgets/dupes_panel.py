@@ -4,11 +4,12 @@ Contract: `show_clusters(clusters, index)` lists the duplication scan's groups, 
 saved); the highlighted group's copies are shown one under another with their line numbers, the
 values that differ between copies highlighted, and every secret redacted (the file view's display
 form). `p` posts `AbstractionRequested` for the group; enter or a click on a copy opens it in the file
-view at its first line.
+view at its first line. A group shows at most `MAX_COPIES_SHOWN` copies.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -31,6 +32,8 @@ from tui.widgets.file_view import masked_text
 
 #: A copy longer than this is cut in the panel (the file view shows all of it).
 MAX_LINES_SHOWN = 40
+#: A group with more copies shows this many (a generated monorepo has groups of 1,000 copies).
+MAX_COPIES_SHOWN = 12
 VARYING_STYLE = "bold black on yellow"
 
 
@@ -51,11 +54,12 @@ def copy_text(occurrence: Occurrence, lines: Sequence[str], varying: Sequence[st
         text.append(f"  {occurrence.label}", style="dim")
     last = min(occurrence.end_line, occurrence.start_line + MAX_LINES_SHOWN - 1, len(lines))
     width = len(str(last))
-    needles = [v for v in dict.fromkeys(varying) if v.strip() and "\n" not in v]
+    needles = sorted((v for v in set(varying) if v.strip() and "\n" not in v), key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(v) for v in needles)) if needles else None
     for number in range(occurrence.start_line, last + 1):
         line = Text(lines[number - 1].expandtabs(4))
-        for needle in needles:
-            line.highlight_words([needle], VARYING_STYLE)
+        if pattern is not None:
+            line.highlight_regex(pattern, VARYING_STYLE)
         text.append(f"\n{number:>{width}} │ ", style="dim")
         text.append_text(line)
     if last < occurrence.end_line:
@@ -175,8 +179,14 @@ class DupesPanel(Vertical):
         self.query_one("#dupes-summary", Static).update(self._summary(cluster))
         copies = self.query_one("#dupes-copies", VerticalScroll)
         copies.remove_children()
-        copies.mount_all([CopyView(occurrence, self._copy_text(cluster, number))
-                          for number, occurrence in enumerate(cluster.occurrences)])
+        views: list[Static] = [CopyView(occurrence, self._copy_text(cluster, number))
+                               for number, occurrence in enumerate(cluster.occurrences[:MAX_COPIES_SHOWN])]
+        hidden = cluster.occurrences[MAX_COPIES_SHOWN:]
+        if hidden:
+            files = len({o.path for o in hidden})
+            views.append(Static(f"[dim]… and {len(hidden):,} more copies in {files:,} file"
+                                f"{'s' if files != 1 else ''}[/]", classes="more-copies"))
+        copies.mount_all(views)
         copies.scroll_home(animate=False)
 
     @staticmethod
