@@ -19,13 +19,19 @@ from dataclasses import dataclass
 
 from core.layers.content import LayerContent, Meta, normalise
 from core.layers.model import Change, LayerFile, WasteCause, WasteEvent
-from core.layers.tarstream import DIRECTORY, HARDLINK, REGULAR, SYMLINK
+from core.layers.tarstream import DIRECTORY, HARDLINK, REGULAR
 from core.progress import CancelToken
 
 #: A file in the tree: (kind, size, meta, layer that wrote it, link target, inode id or -1 if unshared).
 FileNode = tuple[str, int, Meta, int, str, int]
 
 _OVERWRITTEN, _DELETED = WasteCause.OVERWRITTEN, WasteCause.DELETED
+# A frozen dataclass's __init__ sets each field through object.__setattr__ (about 1 µs per event, and an
+# image may have millions of events); setting the slots directly builds the same immutable object.
+_new_event = object.__new__
+_SET_PATH, _SET_BYTES, _SET_WRITTEN, _SET_HIDDEN, _SET_CAUSE = (
+    WasteEvent.__dict__[name].__set__ for name in ("path", "bytes", "written_by", "hidden_by", "cause")
+)
 
 
 class ChangeLog:
@@ -107,7 +113,13 @@ class _Replayer:
             written = shared[1]
             del self.refs[inode]
         if size and kind in (REGULAR, HARDLINK):
-            self.events.append(WasteEvent(path, size, written, self.layer, cause))
+            event = _new_event(WasteEvent)
+            _SET_PATH(event, path)
+            _SET_BYTES(event, size)
+            _SET_WRITTEN(event, written)
+            _SET_HIDDEN(event, self.layer)
+            _SET_CAUSE(event, cause)
+            self.events.append(event)
 
     def _remove(self, path: str, node: Dir | FileNode, cause: WasteCause, count: bool) -> None:
         """Drop `node` (and its subtree); `count` says whether it shows as a removal in this layer."""
@@ -234,7 +246,7 @@ class _Replayer:
                 inode = -1
                 if kind == HARDLINK:
                     inode, size = self._link_inode(link)
-                node = (kind, size, meta, index, link if kind in (HARDLINK, SYMLINK) else "", inode)
+                node = (kind, size, meta, index, link, inode)
             if old is None:
                 added += 1
                 bytes_added += size

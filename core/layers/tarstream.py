@@ -16,8 +16,8 @@ its byte sum plus one), and the mode/uid/gid fields are decoded once per distinc
 from __future__ import annotations
 
 import zlib
-from zlib import adler32
 from dataclasses import dataclass
+from zlib import adler32
 
 from core.layers.errors import LayerError
 from core.layers.streams import Stream

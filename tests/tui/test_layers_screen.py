@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from core.dockerfile import parse_dockerfile
 from core.layers import analyse_image
 from core.layers.model import Hint
+from core.layers.propose import NoProposal, propose_for_hint
 from tests.layers.archives import E, docker_archive, file, layer_tar
 from tests.layers.conftest import WASTE_DOCKERFILE, engine_base, waste_image  # noqa: F401 (fixtures)
 from tests.tui.helpers import wait_ready
@@ -30,7 +31,6 @@ from tui.app import DevopsApp
 from tui.screens.layers import LayersScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.layers_files import LayerFilesTree, group_files
-from tui.widgets.layers_hints import NoProposal, propose_for_hint
 
 MakeRepo = Callable[..., Path]
 SnapCompare = Callable[..., bool]

@@ -48,6 +48,7 @@ from core.layers.errors import LayerError
 from core.layers.hints import format_bytes
 from core.layers.history import instruction_of
 from core.layers.model import LayerFile, LayerReport
+from core.layers.propose import NoProposal, may_propose, propose_for_hint
 from core.models import FileKind
 from core.patching import ApplyResult
 from core.progress import Cancelled, CancelToken, Progress
@@ -56,7 +57,7 @@ from tui.screens.review import ReviewScreen
 from tui.widgets.empty_state import EmptyState
 from tui.widgets.layers_files import Folder, LayerFilesTree, group_files
 from tui.widgets.layers_gauge import EfficiencyGauge
-from tui.widgets.layers_hints import HintList, NoProposal, may_propose, propose_for_hint
+from tui.widgets.layers_hints import HintList
 from tui.widgets.status_line import StatusLine
 
 SCREEN_NAME = "layers"
