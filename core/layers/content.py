@@ -45,6 +45,7 @@ class LayerContent:
     sizes: array[int] = field(default_factory=lambda: array("q"))
     metas: list[Meta] = field(default_factory=list)
     links: dict[int, str] = field(default_factory=dict)  # entry number -> target, links only
+    runs: array[int] = field(default_factory=lambda: array("I"))  # first entry of each same-directory run
     whiteouts: list[str] = field(default_factory=list)
     opaques: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
@@ -105,7 +106,9 @@ def read_layer(
     compression = compression_of(head)
     tar = TarReader(decompressed(PrefixedStream(head, stream), compression), what, interner.seen)
     content = LayerContent(key, compression)
-    whiteouts, opaques, links, dirs = content.whiteouts, content.opaques, content.links, content.dirs
+    whiteouts, opaques, links, dirs, runs = (
+        content.whiteouts, content.opaques, content.links, content.dirs, content.runs
+    )
     add_name, add_parent, add_size = content.names.append, content.parents.append, content.sizes.append
     add_meta = content.metas.append
     kinds: list[str] = []
@@ -132,6 +135,7 @@ def read_layer(
             continue
         directory = path[:slash]
         if directory != last_dir:
+            runs.append(len(kinds))
             last_dir = directory
             number = dir_numbers.get(directory)
             if number is None:

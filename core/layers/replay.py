@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 
 from core.layers.content import LayerContent, Meta, normalise
 from core.layers.model import Change, LayerFile, WasteCause, WasteEvent
@@ -26,6 +27,7 @@ from core.progress import CancelToken
 FileNode = tuple[str, int, Meta, int, str, int]
 
 _OVERWRITTEN, _DELETED = WasteCause.OVERWRITTEN, WasteCause.DELETED
+_CHMOD, _CHOWN, _TOUCH = WasteCause.COPY_UP_CHMOD, WasteCause.COPY_UP_CHOWN, WasteCause.COPY_UP_TOUCH
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (about 1 µs per event, and an
 # image may have millions of events); setting the slots directly builds the same immutable object.
 _new_event = object.__new__
@@ -169,10 +171,8 @@ class _Replayer:
             if before is None or before != self.digests[self.layer].get(path[1:]):
                 return _OVERWRITTEN
         if old[2][0] != meta[0]:
-            return WasteCause.COPY_UP_CHMOD
-        if old[2][1:] != meta[1:]:
-            return WasteCause.COPY_UP_CHOWN
-        return WasteCause.COPY_UP_TOUCH
+            return _CHMOD
+        return _TOUCH if old[2] == meta else _CHOWN
 
     def _link_inode(self, link: str) -> tuple[int, int]:
         """(inode, size) shared with a hard link's target, or (-1, 0) when the target is not a file."""
@@ -211,23 +211,55 @@ class _Replayer:
         self.counts = LayerCounts()
         self.removed = []
         self._clear(content)
-        codes = bytearray(len(content)) if self.keep_changes else None
-        dirs, links = content.dirs, content.links
+        total = len(content)
+        codes = bytearray(total) if self.keep_changes else None
+        names, kinds, sizes, metas, dirs = (
+            content.names, content.kinds, content.sizes, content.metas, content.dirs
+        )
         added = modified = bytes_added = bytes_modified = 0
-        last_dir = last_generation = -1
-        children: dict[str, Dir | FileNode] = {}
-        for number, (name, directory, kind, size, meta) in enumerate(
-            zip(content.names, content.parents, content.kinds, content.sizes, content.metas, strict=True)
-        ):
-            if not number & 0x3FFF and cancel is not None:
+        starts = content.runs
+        for run, start in enumerate(starts):
+            if cancel is not None:
                 cancel.check()
-            # Tars list a directory's entries together: reuse the parent found for the previous entry.
-            if directory != last_dir or self.generation != last_generation:
-                shown = dirs[directory]
-                parent = self._walk(shown[1:-1].split("/") if len(shown) > 1 else [], True)
-                assert parent is not None
-                children = parent.children
-                last_dir, last_generation = directory, self.generation
+            end = starts[run + 1] if run + 1 < len(starts) else total
+            shown = dirs[content.parents[start]]
+            parent = self._walk(shown[1:-1].split("/") if len(shown) > 1 else [], True)
+            assert parent is not None
+            children = parent.children
+            run_kinds = kinds[start:end]
+            if run_kinds.count(REGULAR) == end - start:
+                # Only new regular files (the bulk of most layers): insert the run at C speed.
+                fresh = names[start:end]
+                if children.keys().isdisjoint(fresh) and len(set(fresh)) == end - start:
+                    run_sizes = sizes[start:end]
+                    nodes = zip(repeat(REGULAR), run_sizes, metas[start:end], repeat(index), repeat(""),
+                                repeat(-1), strict=False)  # the repeats end with the run's sizes
+                    children.update(zip(fresh, nodes, strict=True))
+                    added += end - start
+                    bytes_added += sum(run_sizes)
+                    if codes is not None:
+                        codes[start:end] = b"\x01" * (end - start)
+                    continue
+            counted = self._apply_run(index, content, start, end, children, codes)
+            added, modified = added + counted[0], modified + counted[1]
+            bytes_added, bytes_modified = bytes_added + counted[2], bytes_modified + counted[3]
+        counts = self.counts
+        counts.files_added, counts.files_modified = added, modified
+        counts.bytes_added, counts.bytes_modified = bytes_added, bytes_modified
+        return ChangeLog(content, codes, self.removed) if codes is not None else None
+
+    def _apply_run(
+        self, index: int, content: LayerContent, start: int, end: int,
+        children: dict[str, Dir | FileNode], codes: bytearray | None,
+    ) -> tuple[int, int, int, int]:
+        """Entries `start` to `end` (one directory's) one by one; (added, modified, bytes of each)."""
+        links, shown = content.links, content.dirs[content.parents[start]]
+        digests, add_event = self.digests, self.events.append
+        added = modified = bytes_added = bytes_modified = 0
+        for number, (name, kind, size, meta) in enumerate(zip(
+            content.names[start:end], content.kinds[start:end], content.sizes[start:end],
+            content.metas[start:end], strict=True,
+        ), start):
             old = children.get(name)
             if kind == REGULAR:
                 node: FileNode = (REGULAR, size, meta, index, "", -1)
@@ -236,7 +268,7 @@ class _Replayer:
                     old.meta = meta
                     continue
                 if old is not None:
-                    self._remove(dirs[directory] + name, old, _OVERWRITTEN, False)
+                    self._remove(shown + name, old, _OVERWRITTEN, False)
                 children[name] = Dir(index, meta)
                 if codes is not None:
                     codes[number] = 1
@@ -253,9 +285,26 @@ class _Replayer:
                 if codes is not None:
                     codes[number] = 1
             else:
-                path = dirs[directory] + name
+                path = shown + name
                 if isinstance(old, Dir):
                     self._remove(path, old, _OVERWRITTEN, False)
+                elif old[5] < 0 and digests is None:
+                    # Inlined _cause and _release for an unshared file: a copy-up layer has one per entry.
+                    old_kind, old_size, old_meta, written = old[0], old[1], old[2], old[3]
+                    if old_size and old_kind in (REGULAR, HARDLINK):
+                        if old_kind != REGULAR or kind != REGULAR or old_size != size:
+                            cause = _OVERWRITTEN
+                        elif old_meta[0] != meta[0]:
+                            cause = _CHMOD
+                        else:
+                            cause = _TOUCH if old_meta == meta else _CHOWN
+                        event = _new_event(WasteEvent)
+                        _SET_PATH(event, path)
+                        _SET_BYTES(event, old_size)
+                        _SET_WRITTEN(event, written)
+                        _SET_HIDDEN(event, index)
+                        _SET_CAUSE(event, cause)
+                        add_event(event)
                 else:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
                 modified += 1
@@ -263,10 +312,7 @@ class _Replayer:
                 if codes is not None:
                     codes[number] = 2
             children[name] = node
-        counts = self.counts
-        counts.files_added, counts.files_modified = added, modified
-        counts.bytes_added, counts.bytes_modified = bytes_added, bytes_modified
-        return ChangeLog(content, codes, self.removed) if codes is not None else None
+        return added, modified, bytes_added, bytes_modified
 
 
 def replay(

@@ -46,5 +46,21 @@ def test_events_are_real_frozen_waste_events(tmp_path: Path) -> None:
         events[0].bytes = 1  # type: ignore[misc]
     assert dataclasses.asdict(events[0])["path"] == "/a"
     assert report.visible_bytes == 20 + 30  # /c is gone but its hard link /h still holds its bytes
-    assert {(f.path, f.change.value) for f in report.layer_files(1)} == {("/a", "D"), ("/b", "M"), ("/h", "A")}
+    changed = {(f.path, f.change.value) for f in report.layer_files(1)}
+    assert changed == {("/a", "D"), ("/b", "M"), ("/h", "A")}
     assert [(f.path, f.change.value) for f in report.layer_files(2)] == [("/c", "D")]
+
+
+def test_each_copy_up_cause_is_named(tmp_path: Path) -> None:
+    base = layer_tar([E("d", "d"), file("d/mode", 10), file("d/owner", 20), file("d/touch", 30),
+                      file("d/grown", 40), file("d/empty", 0)])
+    top = layer_tar([file("d/mode", 10, 0o600), file("d/owner", 20, uid=1000), file("d/touch", 30),
+                     file("d/grown", 41), file("d/empty", 0, 0o600)])
+    report = analyse_image(str(docker_archive(tmp_path / "img.tar", [base, top])))
+    assert {e.path: (e.bytes, e.cause) for e in report.events} == {
+        "/d/mode": (10, WasteCause.COPY_UP_CHMOD),
+        "/d/owner": (20, WasteCause.COPY_UP_CHOWN),
+        "/d/touch": (30, WasteCause.COPY_UP_TOUCH),
+        "/d/grown": (40, WasteCause.OVERWRITTEN),
+    }
+    assert (report.layers[1].files_modified, report.layers[1].bytes_modified) == (5, 10 + 20 + 30 + 41)

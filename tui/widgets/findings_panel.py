@@ -58,8 +58,8 @@ class FindingsPanel(Vertical):
         height: 1fr;
         & > #findings-filters { height: 1; background: $panel; padding: 0 1; }
         & #findings-filters > Label { width: auto; padding: 0 1 0 0; color: $text-muted; }
-        & #findings-filters > Select { width: 20; margin-right: 1; }
-        & #findings-filters > #findings-text { width: 1fr; max-width: 40; margin-right: 1; }
+        & #findings-filters > Select { width: 16; margin-right: 1; }
+        & #findings-filters > #findings-text { width: 1fr; min-width: 8; max-width: 40; margin-right: 1; }
         & #findings-filters > #findings-count { width: auto; min-width: 12; }
         & > #findings-table { height: 1fr; }
         & > #findings-empty { display: none; height: 1fr; }
