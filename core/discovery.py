@@ -230,8 +230,9 @@ def build_index(
 ) -> InfraIndex:
     """Discover, classify and parse every file under `root` (see the module docstring).
 
-    `parse=False` lists and classifies only (YAML by its top-level keys, no parse), about a tenth of
-    the work: the app paints its tree from that, then runs the full discovery.
+    `parse=False` lists and classifies only — by name, and YAML by its top-level keys; files whose name
+    decides their kind are not even read (size and hash stay unknown) — a small fraction of the work:
+    the app paints its tree from that, then runs the full discovery.
     """
     root = Path(root).expanduser()
     if not root.exists():
@@ -249,6 +250,8 @@ def build_index(
         from fnmatch import fnmatch
 
         listed = [p for p in listed if not any(fnmatch(p, pat) for pat in patterns)]
+    if not parse:
+        listed = _list_by_name(index, listed)
     total = len(listed)
     progress(Progress("discover", 0, total))
     cache = cache if cache is not None else ParseCache()
@@ -286,6 +289,19 @@ def build_index(
         _classify_yaml(index, pending_yaml, cache)
     progress(Progress("discover", total, total))
     return index
+
+
+def _list_by_name(index: InfraIndex, listed: list[str]) -> list[str]:
+    """Quick listing: files whose kind their name decides are recorded unread (size and hash unknown,
+    left 0 and ""); only YAML and extension-less files (a shebang may make them scripts) are read."""
+    to_read = []
+    for rel in listed:
+        kind = kind_from_name(rel)
+        if kind is None or (kind is FileKind.OTHER and "." not in rel.rsplit("/", 1)[-1]):
+            to_read.append(rel)
+        else:
+            index.files[rel] = InfraFile(rel, kind, 0, "")
+    return to_read
 
 
 def _parse_cached(file: InfraFile, text: str, cache: ParseCache) -> ParsedFile:

@@ -22,7 +22,7 @@ from core.discovery import InfraIndex, build_index
 from core.parsing import ParseCache
 from core.progress import Cancelled, CancelToken, Progress
 from tui.commands_palette import DevopsCommands
-from tui.messages import DiscoveryFailed, DiscoveryProgressed, DiscoveryStarted, IndexBuilt
+from tui.messages import DiscoveryFailed, DiscoveryProgressed, DiscoveryStarted, FilesListed, IndexBuilt
 from tui.scanning import ScanningMixin
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -78,6 +78,9 @@ class DevopsApp(ScanningMixin, App[None]):
         def report(progress: Progress) -> None:
             screen.post_message(DiscoveryProgressed(progress))
 
+        if self.index is None:
+            # First paint: list and classify without parsing (a tenth of the work), then parse.
+            screen.post_message(FilesListed(build_index(self.root, parse=False, cancel=cancel)))
         index = build_index(self.root, cache=self.parse_cache, progress=report, cancel=cancel)
         return index, time.perf_counter() - started
 

@@ -43,6 +43,13 @@ class IndexBuilt(Message):
 
 
 @dataclass
+class FilesListed(Message):
+    """The file list and kinds are known (nothing parsed yet): the tree can be painted; IndexBuilt follows."""
+
+    index: InfraIndex
+
+
+@dataclass
 class DiscoveryFailed(Message):
     """Discovery stopped with an error the user should read."""
 

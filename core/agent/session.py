@@ -63,12 +63,15 @@ class AgentSession:
             raise MissingApiKey(HOW_TO_SET_KEY)
         self.tools = tools
         self.model = resolve_model(model)
-        self.client = AsyncAnthropic(
-            api_key=key,
-            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
-            max_retries=0,
-            timeout=timeout,
-        )
+        # A client per turn, closed when the turn ends: an SDK client outliving its event loop would try
+        # to close its connections on whatever loop runs next (a Textual app, the next test).
+        self._client_args: dict[str, Any] = {
+            "api_key": key,
+            "base_url": base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
+            "max_retries": 0,
+            "timeout": timeout,
+        }
+        self._client: AsyncAnthropic | None = None
         self.store = store
         self.messages: list[dict[str, Any]] = store.load() if store else []
         self.max_tool_rounds = max_tool_rounds
@@ -89,6 +92,14 @@ class AgentSession:
 
     async def ask(self, text: str, emit: Callable[[AgentEvent], None]) -> None:
         """Run one user turn (streaming, tool rounds) and report through `emit`."""
+        async with AsyncAnthropic(**self._client_args) as client:
+            self._client = client
+            try:
+                await self._turn(text, emit)
+            finally:
+                self._client = None
+
+    async def _turn(self, text: str, emit: Callable[[AgentEvent], None]) -> None:
         checkpoint = len(self.messages)
         self.messages.append({"role": "user", "content": self.tools.mask(text)})
         usage = Usage()
@@ -179,7 +190,8 @@ class AgentSession:
         self, emit: Callable[[AgentEvent], None], streamed: list[bool]
     ) -> tuple[Any, Usage]:
         saw_stop = False
-        async with self.client.messages.stream(
+        assert self._client is not None, "streams only run inside ask()"
+        async with self._client.messages.stream(
             model=self.model,
             max_tokens=self.max_tokens,
             system=self._system,  # type: ignore[arg-type]

@@ -20,7 +20,14 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tree
 
 from core.discovery import InfraIndex
 from core.models import GitStatus
-from tui.messages import DiscoveryFailed, DiscoveryProgressed, DiscoveryStarted, FileOpened, IndexBuilt
+from tui.messages import (
+    DiscoveryFailed,
+    DiscoveryProgressed,
+    DiscoveryStarted,
+    FileOpened,
+    FilesListed,
+    IndexBuilt,
+)
 from tui.widgets.chat_panel import ChatPanel
 from tui.widgets.empty_state import EmptyState
 from tui.widgets.file_view import FileView
@@ -126,6 +133,11 @@ class MainScreen(Screen[None]):
         if self.file_view.path is None:
             body = escape(event.error) + "\n\nPress [b]r[/] to retry."
             self._show_empty("Could not read the repository", body)
+
+    def on_files_listed(self, event: FilesListed) -> None:
+        """Paint the tree from the quick listing while the files are parsed."""
+        if self.infra_tree.file_count == 0:
+            self.infra_tree.show_index(event.index)
 
     def on_index_built(self, event: IndexBuilt) -> None:
         self.show_index(event.index, event.seconds)

@@ -477,6 +477,3 @@ class ChatPanel(Vertical):
     def action_clear(self) -> None:
         self.clear_conversation()
 
-    async def on_unmount(self) -> None:
-        if self._session is not None:
-            await self._session.client.close()
