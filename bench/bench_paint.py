@@ -1,10 +1,10 @@
 """Time from launch to the infrastructure tree painted, on a big repository (headless, like a user).
 
 `python -m bench.bench_paint CORPUS [--runs N]` runs `devops-tui CORPUS` in a fresh Python process per
-run (so imports count, as they do for a user) under Textual's headless driver, and prints the time from
-process start to the first frame that shows a filled tree, the time until the full parse (IndexBuilt)
-and the target (1.5 s). Textual's own start-up (import + first frame of an empty screen) is printed
-as the floor.
+run (so imports count, as they do for a user) under Textual's headless driver, starting the quick
+listing before Textual loads exactly as `tui/cli.py` does, and prints the time from process start to
+the frame that shows the filled tree (the tree widget holds the files, plus one refresh), beside the
+target (1.5 s), Textual's own start-up (imports, first frame) and when the listing arrived.
 """
 
 from __future__ import annotations
@@ -20,23 +20,30 @@ TARGET_SECONDS = 1.5
 _CHILD = r"""
 import asyncio, json, sys, time
 start = time.perf_counter()
+from concurrent.futures import ThreadPoolExecutor
+from core.discovery import build_index
+listing = ThreadPoolExecutor(1).submit(build_index, sys.argv[1], parse=False)  # as tui/cli.py does
 from tui.app import DevopsApp
-from tui.messages import IndexBuilt
+from tui.messages import FilesListed, IndexBuilt
 from tui.widgets.infra_tree import InfraTree
 marks = {"imported": time.perf_counter() - start}
 
 def hook(message):
+    if isinstance(message, FilesListed) and "listed" not in marks:
+        marks["listed"] = time.perf_counter() - start
     if isinstance(message, IndexBuilt) and "parsed" not in marks:
         marks["parsed"] = time.perf_counter() - start
 
 async def main(root):
-    app = DevopsApp(root)
+    app = DevopsApp(root, listing=listing)
     async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
         marks["first frame"] = time.perf_counter() - start
         tree = app.query_one(InfraTree)
         while tree.file_count == 0:
-            await pilot.pause(0.002)
-        await pilot.pause()
+            await asyncio.sleep(0.002)
+        # The filled tree is drawn on the next refresh, at most one frame (1/60 s) later. (Pilot.pause()
+        # would wait for the message queue to go idle, i.e. for the whole parse.)
+        await asyncio.sleep(1 / 60)
         marks["tree painted"] = time.perf_counter() - start
         marks["files"] = tree.file_count
         app.exit()
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tree painted: {best['tree painted']:.2f} s after launch ({best['files']} files in the tree; "
           f"best of {args.runs}; target < {TARGET_SECONDS} s: {verdict})")
     print(f"  imports {best['imported']:.2f} s, first frame {best['first frame']:.2f} s, "
-          f"full parse done {best.get('parsed', float('nan')):.2f} s")
+          f"files listed {best.get('listed', float('nan')):.2f} s")
     return 0
 
 

@@ -10,6 +10,7 @@ the security and duplication scans, quick fixes, abstractions and undo live in `
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import ClassVar
 
@@ -45,9 +46,12 @@ class DevopsApp(ScanningMixin, App[None]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-normal"), (160, "-wide")]
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, listing: Future[InfraIndex] | None = None) -> None:
+        """`listing` is a quick listing (`build_index(parse=False)`) the caller started before Textual
+        loaded, so the tree can be painted the moment the screen is up."""
         super().__init__()
         self.root = Path(root).expanduser().absolute()
+        self._listing = listing
         self.index: InfraIndex | None = None
         self.parse_cache = ParseCache()
         self.main_screen = MainScreen()
@@ -80,7 +84,9 @@ class DevopsApp(ScanningMixin, App[None]):
 
         if self.index is None:
             # First paint: list and classify without parsing (a tenth of the work), then parse.
-            screen.post_message(FilesListed(build_index(self.root, parse=False, cancel=cancel)))
+            listing = self._listing.result() if self._listing is not None else None
+            self._listing = None
+            screen.post_message(FilesListed(listing or build_index(self.root, parse=False, cancel=cancel)))
         index = build_index(self.root, cache=self.parse_cache, progress=report, cancel=cancel)
         return index, time.perf_counter() - started
 

@@ -87,13 +87,22 @@ def run_app(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"devops-tui: {root}: not a folder", file=sys.stderr)
         return EXIT_ERROR
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.discovery import build_index
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listing")
+    # List the files while Textual loads: the tree is ready when the first frame is.
+    listing = pool.submit(build_index, root, parse=False)
     from tui.app import DevopsApp
 
     try:
-        DevopsApp(root).run()
+        DevopsApp(root, listing=listing).run()
     except DiscoveryError as exc:
         print(f"devops-tui: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return EXIT_OK
 
 
