@@ -19,7 +19,7 @@ from core.layers.content import LayerContent
 from core.layers.dive import DiveCounter
 from core.layers.engine import EnginePreview, engine_client, inspect_engine_image, read_engine_image
 from core.layers.errors import LayerError
-from core.layers.hints import make_hints
+from core.layers.hints import hinted_files, make_hints
 from core.layers.history import dockerfile_lines, instruction_of, layer_history
 from core.layers.model import DuplicateFiles, LayerReport, LayerSummary
 from core.layers.replay import replay, walk_files
@@ -149,7 +149,7 @@ def analyse_data(
             compression=content.compression,
         ))
     layers = tuple(summaries)
-    hints = make_hints(layers, contents, walk_files(result.root), result.events, base)
+    hints = make_hints(layers, contents, hinted_files(result.root), result.events, base)
     duplicates = _duplicates(contents, walk_files(result.root)) if deep else []
     content_total = sum(c.content_bytes for c in contents)
     if content_total - result.visible_bytes != sum(e.bytes for e in result.events):

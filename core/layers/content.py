@@ -34,7 +34,8 @@ Entry = tuple[str, str, int, Meta, str]
 
 @dataclass(slots=True, eq=False)
 class LayerContent:
-    """What one layer tar holds. Entry `i` is `dirs[parents[i]] + names[i]`; `dirs` hold '/a/b/'."""
+    """What one layer tar holds. Entry `i` is `dirs[parents[i]] + names[i]`; `dirs` hold '/a/b/'.
+    `runs` mark where the parent directory changes, so the replay can handle a directory's run at once."""
 
     key: str
     compression: str = "none"
@@ -117,7 +118,6 @@ def read_layer(
     last_dir: str | None = None
     last_number = 0
     next_header = tar.next_header
-    count = 0
     while (header := next_header()) is not None:
         path, kind, size, meta, link = header
         if not path or path[-1] == "/" or path[0] in "./":
@@ -151,8 +151,7 @@ def read_layer(
         add_meta(meta)
         if deep and kind == REGULAR:
             content.digests[path] = _hash_data(tar)
-        count += 1
-        if cancel is not None and not count & 0x3FFF:
+        if cancel is not None and not len(kinds) & 0x3FFF:
             cancel.check()
     content.kinds = "".join(kinds)
     content.content_bytes = sum(content.sizes)  # only regular files have a size here

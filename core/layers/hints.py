@@ -10,11 +10,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from core.layers.content import LayerContent
 from core.layers.model import Hint, LayerSummary, WasteCause, WasteEvent
-from core.layers.replay import FileNode
+from core.layers.replay import Dir, FileNode
 
 MAX_LAYERS = 100
 
@@ -41,10 +41,11 @@ _BROAD_COPY_PARTS = {".git": ".git", "node_modules": "node_modules", "tests": "t
 _SECRET_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".env", "credentials", ".netrc", ".pypirc",
                  ".git-credentials", ".npmrc", "secrets.json", "secrets.yaml", "secrets.yml"}
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
-# Cheap filters before is_secret_path, which runs on every name of every layer.
+# What a secret-looking name ends with, or starts with, in the newline-joined list of a layer's names.
 _SECRET_ENDINGS = (*_SECRET_NAMES, *_SECRET_SUFFIXES, "config.json")
-_SECRET_TAILS = frozenset(ending[-3:] for ending in _SECRET_ENDINGS)
+_SECRET_NEEDLES = (*(ending + "\n" for ending in _SECRET_ENDINGS), "\n.env.")
 _HINTED_ROOTS = ("/var/", "/root/", "/home/", "/usr/")
+_HINTED_TOP = frozenset(root.strip("/") for root in _HINTED_ROOTS)
 _CA_PATHS = re.compile(r"(?:^|/)(?:certs?|ca-certificates|certifi|ssl|pki)/|cacert|ca-bundle|/share/")
 _ENV_SAMPLES = (".example", ".sample", ".template", ".dist", ".defaults")
 
@@ -66,6 +67,20 @@ def _hint_at(layer: LayerSummary, rule: str, title: str, message: str, suggestio
 
 def _top_layer(sizes: dict[int, int]) -> int:
     return max(sizes, key=lambda k: (sizes[k], k))
+
+
+def hinted_files(root: Dir) -> Iterator[tuple[str, FileNode]]:
+    """The visible files `make_hints` looks at (a superset): under /var, /root, /home and /usr, or below
+    a folder whose name ends in '.git'; the rest of the tree is walked without building paths."""
+    stack: list[tuple[str, Dir, bool]] = [("", root, False)]
+    while stack:
+        prefix, node, wanted = stack.pop()
+        for name, child in node.children.items():
+            if isinstance(child, Dir):
+                inside = wanted or (not prefix and name in _HINTED_TOP) or name.endswith(".git")
+                stack.append((f"{prefix}/{name}", child, inside))
+            elif wanted:
+                yield f"{prefix}/{name}", child
 
 
 def make_hints(
@@ -199,16 +214,32 @@ def _broad_copy_hints(
     return hints
 
 
+def _secret_candidates(names: list[str]) -> set[str]:
+    """The names that may be secret files: a superset, found by C-speed searches of all names joined,
+    since a layer may hold millions of names and almost none is a secret."""
+    text = "\n" + "\n".join(names) + "\n"
+    if text.count("\n") != len(names) + 1:  # a name holds a newline: test every name on its own
+        return {name for name in names if name.endswith(_SECRET_ENDINGS) or name.startswith(".env.")}
+    found: set[str] = set()
+    for needle in _SECRET_NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            start = text.rfind("\n", 0, at + 1) + 1  # "\n.env." starts on the line before the name
+            end = text.find("\n", at + 1)
+            found.add(text[start:end])
+            at = text.find(needle, end)
+    return found
+
+
 def _secret_hints(layers: tuple[LayerSummary, ...], contents: list[LayerContent]) -> list[Hint]:
     hints = []
     for layer, content in zip(layers, contents, strict=True):
-        pairs = enumerate(zip(content.names, content.kinds, strict=True))
+        candidates = _secret_candidates(content.names)
         names = sorted(
-            content.path(number) for number, (name, kind) in pairs
-            if kind == "f"
-            and ((name[-3:] in _SECRET_TAILS and name.endswith(_SECRET_ENDINGS)) or name.startswith(".env."))
-            and is_secret_path(content.path(number))
-        )
+            content.path(number) for number, (name, kind) in enumerate(zip(content.names, content.kinds,
+                                                                            strict=True))
+            if name in candidates and kind == "f" and is_secret_path(content.path(number))
+        ) if candidates else []
         if names:
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
             hints.append(_hint_at(

@@ -11,6 +11,8 @@ import pytest
 
 from core.layers import WasteCause, WasteEvent, analyse_image
 from core.layers.content import MetaInterner, read_layer
+from core.layers.hints import _HINTED_ROOTS, hinted_files
+from core.layers.replay import Dir, walk_files
 from core.layers.streams import FileStream
 from tests.layers.archives import E, docker_archive, file, layer_tar
 
@@ -64,3 +66,18 @@ def test_each_copy_up_cause_is_named(tmp_path: Path) -> None:
         "/d/grown": (40, WasteCause.OVERWRITTEN),
     }
     assert (report.layers[1].files_modified, report.layers[1].bytes_modified) == (5, 10 + 20 + 30 + 41)
+
+
+def test_hinted_files_hold_every_path_a_hint_may_match(tmp_path: Path) -> None:
+    paths = ["usr/bin/gcc", "var/lib/apt/lists/x_Packages", "app/.git/config", "app/repo.git/HEAD",
+             "opt/tool", "home/me/.cache/pip/wheel", "root/.npm/_cacache/a", "top", "srv/usr/bin/gcc"]
+    tar = layer_tar([file(p, 3) for p in paths])
+    report = analyse_image(str(docker_archive(tmp_path / "img.tar", [layer_tar([file("base", 1)]), tar])))
+    assert isinstance(report.tree, Dir)
+    every = {path for path, _node in walk_files(report.tree)}
+    wanted = {path for path in every if path.startswith(_HINTED_ROOTS) or ".git/" in path}
+    hinted = {path for path, _node in hinted_files(report.tree)}
+    assert wanted <= hinted and "/opt/tool" not in hinted and "/srv/usr/bin/gcc" not in hinted
+    assert len(wanted) == 6
+    rules = {hint.rule for hint in report.hints}
+    assert {"build-tools", "apt-leftovers", "package-cache"} <= rules
