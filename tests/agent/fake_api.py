@@ -112,7 +112,8 @@ class FakeAnthropic:
 
     def raw_requests(self) -> str:
         """Everything the client sent, as one string (for 'no secret byte left' assertions)."""
-        return "\n".join(json.dumps(r) for r in self.requests) + "\n".join(json.dumps(h) for h in self.headers)
+        bodies = "\n".join(json.dumps(r) for r in self.requests)
+        return bodies + "\n".join(json.dumps(h) for h in self.headers)
 
     def start(self) -> None:
         fake = self
@@ -164,7 +165,8 @@ class FakeAnthropic:
                     if reply.cut_after is not None and number >= reply.cut_after:
                         break
                     if reply.error_after is not None and number == reply.error_after:
-                        error = {"type": "error", "error": {"type": reply.error_type, "message": "mid-stream"}}
+                        error = {"type": "error",
+                                 "error": {"type": reply.error_type, "message": "mid-stream"}}
                         self.wfile.write(f"event: error\ndata: {json.dumps(error)}\n\n".encode())
                         self.wfile.flush()
                         break

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.agent.fake_api import FakeAnthropic, text, tool
 
+EXEC_FORM = {"old_str": "CMD python app.py", "new_str": 'CMD ["python", "app.py"]'}
 DOCKERFILE = "FROM python:3.12-slim\nCMD python app.py\n"
 
 
@@ -26,7 +27,7 @@ def _edit_script(fake: FakeAnthropic, root: Path) -> None:
     digest = hashlib.sha256((root / "Dockerfile").read_bytes()).hexdigest()
     fake.script(
         tool("propose_edit", {"path": "Dockerfile", "file_hash": digest, "title": "Exec-form CMD",
-                              "edits": [{"old_str": "CMD python app.py", "new_str": 'CMD ["python", "app.py"]'}]}),
+                              "edits": [EXEC_FORM]}),
         text("I proposed an exec-form CMD."),
     )
 

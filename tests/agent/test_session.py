@@ -24,16 +24,17 @@ from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools
 from core.discovery import build_index
 from core.patching import Proposal, apply_proposal
-from tests.agent.fake_api import FakeAnthropic, Hang, Reply, Status, text, tool
+from tests.agent.fake_api import FakeAnthropic, Hang, Status, text, tool
 
+EXEC_FORM = {"old_str": "CMD python app.py", "new_str": 'CMD ["python", "app.py"]'}
 DOCKERFILE = "FROM python:3.12-slim\n# install deps\nRUN pip install flask\nCMD python app.py\n"
 
 
-def run(coro):  # noqa: ANN001, ANN201 - tiny helper
+def run(coro):
     return asyncio.run(coro)
 
 
-def make_session(root: Path, reviewer=None, **kwargs) -> tuple[AgentSession, RepoTools]:  # noqa: ANN001
+def make_session(root: Path, reviewer=None, **kwargs) -> tuple[AgentSession, RepoTools]:
     tools = RepoTools(build_index(root), reviewer=reviewer)
     return AgentSession(tools, backoff_base=0.01, **kwargs), tools
 
@@ -85,11 +86,11 @@ def test_tool_round_trip_ends_in_an_applied_proposal(make_repo, fake_api: FakeAn
     fake_api.script(
         tool("read_file", {"path": "Dockerfile"}, "toolu_read", lead="Let me look."),
         tool("propose_edit", {"path": "Dockerfile", "file_hash": digest, "title": "Exec-form CMD",
-                              "edits": [{"old_str": "CMD python app.py", "new_str": 'CMD ["python", "app.py"]'}]},
+                              "edits": [EXEC_FORM]},
              "toolu_edit"),
         text("Done: CMD is now exec form."),
     )
-    session, tools = make_session(root, reviewer=accept_all)
+    session, _ = make_session(root, reviewer=accept_all)
     events = collect(session, "fix the CMD")
     assert [e.name for e in events if isinstance(e, ToolCallStarted)] == ["read_file", "propose_edit"]
     offered = [e for e in events if isinstance(e, ProposalOffered)]
@@ -248,7 +249,8 @@ def test_placeholder_may_stay_but_never_move(make_repo, fake_api: FakeAnthropic)
                               "edits": [{"old_str": "echo deploy", "new_str": "echo «SECRET_1»"}]}, "t2"),
         tool("propose_edit", {"path": "deploy.sh", "file_hash": digest, "title": "keep",
                               "edits": [{"old_str": "export GITHUB_TOKEN=«SECRET_1»\necho deploy",
-                                         "new_str": "export GITHUB_TOKEN=«SECRET_1»\necho deploying"}]}, "t3"),
+                                         "new_str": "export GITHUB_TOKEN=«SECRET_1»\necho deploying"}]},
+             "t3"),
         text("done"),
     )
     session, tools = make_session(root)
