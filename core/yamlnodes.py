@@ -148,6 +148,7 @@ def to_python(node: Node | None, _depth: int = 0) -> Any:
         return {k.value: to_python(v, _depth + 1) for k, v in items(node)}
     if isinstance(node, SequenceNode):
         return [to_python(v, _depth + 1) for v in node.value]
+    assert isinstance(node, ScalarNode)
     value = node.value
     if node.style:  # quoted or block: always a string (libyaml gives plain scalars the style '')
         return value

@@ -173,7 +173,7 @@ def ensure_path(text: str, docs: Sequence[Node], mapping: MappingNode, keys: Seq
             return _insert_into_mapping(text, node, _block_lines(rest, leaf, unit, offset))
         if depth == len(keys) - 1:
             return _set_leaf(text, key_node, child, leaf, unit, offset)
-        if isinstance(child, ScalarNode) or (not child.value and child.flow_style):
+        if isinstance(child, ScalarNode) or (not child.value and getattr(child, "flow_style", False)):
             lines = _block_lines(keys[depth + 1 :], leaf, unit, offset)
             return _under_empty_key(text, key_node, child, lines, unit)
         node = child

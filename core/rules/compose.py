@@ -61,8 +61,8 @@ def key_values(node: Node | None) -> Iterator[tuple[str, str, ScalarNode, int]]:
     for item in seq(node):
         text = scalar(item)
         if text is not None and isinstance(item, ScalarNode) and "=" in text:
-            key, value = text.split("=", 1)
-            yield key.strip(), value, item, len(key) + 1
+            name, assigned = text.split("=", 1)
+            yield name.strip(), assigned, item, len(name) + 1
 
 
 # --------------------------------------------------------------------------- services

@@ -388,10 +388,9 @@ def unquoted_ci_text(parsed: ParsedFile, ctx: ScanContext) -> Iterator[Hit]:
 def _variables(node: Node | None) -> Iterator[tuple[ScalarNode, ScalarNode]]:
     """(key, value node) of a `variables:` mapping, for `KEY: v` and `KEY: {value: v}` forms."""
     for key, value in items(node):
-        if isinstance(value, MappingNode):
-            value = get(value, "value")
-        if isinstance(value, ScalarNode):
-            yield key, value
+        found = get(value, "value") if isinstance(value, MappingNode) else value
+        if isinstance(found, ScalarNode):
+            yield key, found
 
 
 @rule(
