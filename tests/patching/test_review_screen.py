@@ -112,3 +112,17 @@ def test_review_screen_snapshot(snap_compare: Any, make_repo: Callable[..., Path
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(110, 40), run_before=reject_second)
+
+
+async def test_commit_box_follows_the_project_setting(make_repo: Callable[..., Path]) -> None:
+    from textual.widgets import Checkbox
+
+    for setting, expected in (("", False), ("commit-after-apply = true\n", True)):
+        files = dict(FILES)
+        if setting:
+            files[".devops-tui.toml"] = setting
+        root = make_repo(files)
+        app = ReviewHost(root, sample_proposal(root))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.screen.query_one("#review-commit", Checkbox).value is expected

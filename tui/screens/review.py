@@ -27,6 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.config import ConfigError, load_config
 from core.patching.apply import ApplyRefused, ApplyResult, Problem, apply_proposal, check_proposal
 from core.patching.diff import FileDiff, Hunk, StaleFile, file_diff
 from core.patching.gate import PathRefused
@@ -124,10 +125,16 @@ class ReviewScreen(ModalScreen[ApplyResult | None]):
     ReviewScreen #review-result.-error { color: $error; }
     """
 
-    def __init__(self, root: Path, proposal: Proposal, *, commit: bool = False) -> None:
+    def __init__(self, root: Path, proposal: Proposal, *, commit: bool | None = None) -> None:
+        """`commit` ticks "commit after apply"; by default the project's `commit-after-apply` setting."""
         super().__init__()
         self.root = Path(root)
         self.proposal = proposal
+        if commit is None:
+            try:
+                commit = load_config(self.root).commit_after_apply
+            except ConfigError:
+                commit = False
         self._commit_default = commit
         self.diffs: list[FileDiff | None] = []
         self._load_problems: dict[int, str] = {}
