@@ -44,8 +44,8 @@ def run_jscpd(exe: Path, corpus: Path) -> tuple[float, list[list[Span]]]:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         subprocess.run([str(exe), "--silent", "--reporters", "json", "--output", out,
-                        "--format", "yaml,bash,dockerfile", "--min-lines", "4", "--gitignore", str(corpus)],
-                       capture_output=True, text=True, timeout=3600)
+                        "--format", "yaml,bash,dockerfile", "--min-lines", "4", "--gitignore", "."],
+                       capture_output=True, text=True, timeout=3600, cwd=corpus)
         seconds = time.perf_counter() - start
         report = Path(out) / "jscpd-report.json"
         if not report.exists():
@@ -56,7 +56,7 @@ def run_jscpd(exe: Path, corpus: Path) -> tuple[float, list[list[Span]]]:
         spans = []
         for side in ("firstFile", "secondFile"):
             f = dup[side]
-            name = os.path.relpath(f["name"], corpus) if os.path.isabs(f["name"]) else f["name"]
+            name = os.path.normpath(os.path.relpath(f["name"], corpus) if os.path.isabs(f["name"]) else f["name"])
             spans.append((name, int(f["start"]), int(f["end"])))
         pairs.append(spans)
     return seconds, pairs

@@ -85,15 +85,16 @@ def _flatten(items: list[Any]) -> list[Any]:
     return out
 
 
-def shape_form(exact: Any, key: str | None = None) -> Any:
-    """Abstract the leaves of an exact form, keeping identity keys and shell command structure."""
+def shape_form(exact: Any, key: str | None = None, identity: bool = True) -> Any:
+    """Abstract the leaves of an exact form, keeping identity keys (unless `identity` is False: a
+    per-service manifest's image is a parameter, not what the manifest is) and shell structure."""
     if isinstance(exact, dict):
         if "$shell" in exact and len(exact) == 1:
             return {"$shell": shell_shape(exact["$shell"])}
-        return {k: shape_form(v, k) for k, v in exact.items()}
+        return {k: shape_form(v, k, identity) for k, v in exact.items()}
     if isinstance(exact, list):
-        return [shape_form(v) for v in exact]
-    if key in _IDENTITY_KEYS and isinstance(exact, str):
+        return [shape_form(v, None, identity) for v in exact]
+    if identity and key in _IDENTITY_KEYS and isinstance(exact, str):
         return _identity(key, exact)
     return "<v>"
 

@@ -55,14 +55,20 @@ class DuplicateCluster:
         return sum(o.lines for o in self.occurrences)
 
     @property
+    def distinct_parameters(self) -> int:
+        """Inputs the abstraction really needs: values that vary together (a service name repeated in
+        a manifest's name, labels and selector) are one input, however many places use it."""
+        return len({p.values for p in self.parameters})
+
+    @property
     def lines_saved(self) -> int:
         """Lines removed by the abstraction, after paying for each call site and each parameter."""
-        call_cost = 2 + len(self.parameters)
+        call_cost = 2 + self.distinct_parameters
         return max(0, (self.copies - 1) * self.lines_each - self.copies * call_cost + 2)
 
     @property
     def score(self) -> int:
-        return self.lines_saved - 2 * len(self.parameters)
+        return self.lines_saved - 2 * self.distinct_parameters
 
     @property
     def files(self) -> tuple[str, ...]:

@@ -62,7 +62,7 @@ def find_clones(
         units = collect_units(parsed, cancel)
         progress(Progress("dupes", len(parsed) // 2, len(parsed), "grouping"))
         clusters = whole_groups(units, min_lines) + run_groups(units, min_lines)
-    clusters = [c for c in clusters if len(c.parameters) <= max_params and c.lines_saved > 0]
+    clusters = [c for c in clusters if c.distinct_parameters <= max_params and c.lines_saved > 0]
     clusters.sort(key=lambda c: (-c.score, c.category, c.occurrences[0].path, c.occurrences[0].start_line))
     kept: list[DuplicateCluster] = []
     for cluster in clusters:

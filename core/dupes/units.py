@@ -220,8 +220,9 @@ def k8s_units(parsed: ParsedFile) -> list[Unit]:
         kind, name = scalar(get(doc, "kind")), scalar(get(get(doc, "metadata"), "name"))
         if not isinstance(doc, MappingNode) or not kind:
             continue
-        units.append(_unit("k8s-manifest", parsed, "documents", number, f"{kind} {name or number}", doc,
-                           to_python(doc)))
+        unit = _unit("k8s-manifest", parsed, "documents", number, f"{kind} {name or number}", doc,
+                     to_python(doc))
+        units.append(replace(unit, shape=digest(shape_form(unit.form, identity=False))))
     return units
 
 
