@@ -14,6 +14,7 @@ The base-name string is the same object the replay tree uses as its key, so it i
 from __future__ import annotations
 
 import hashlib
+import itertools
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from core.progress import CancelToken
 OPAQUE = ".wh..wh..opq"
 WHITEOUT = ".wh."
 
-__all__ = ["Entry", "LayerContent", "Meta", "MetaInterner", "normalise", "read_layer", "read_layer_checked"]
+__all__ = ["Entry", "LayerContent", "Meta", "MetaInterner", "normalise", "read_layer"]
 
 #: (path, kind, size, meta, link target) as `LayerContent.entries()` yields them.
 Entry = tuple[str, str, int, Meta, str]
@@ -102,7 +103,7 @@ def read_layer(
     deep: bool = False,
     cancel: CancelToken | None = None,
 ) -> LayerContent:
-    """Parse the layer blob in `stream`; raises LayerError (NotATar when it is not a tar at all)."""
+    """Parse the layer blob in `stream`; raises LayerError, naming the layer when it is not a tar at all."""
     head = stream.read(8)
     compression = compression_of(head)
     tar = TarReader(decompressed(PrefixedStream(head, stream), compression), what, interner.seen)
@@ -118,7 +119,12 @@ def read_layer(
     last_dir: str | None = None
     last_number = 0
     next_header = tar.next_header
-    while (header := next_header()) is not None:
+    try:
+        first = next_header()  # only the first header can show the blob is no tar at all
+    except NotATar as exc:
+        raise LayerError(f"{exc} (a layer must be a tar, optionally gzip or zstd compressed)") from None
+    headers = itertools.chain((first,), iter(next_header, None)) if first is not None else ()
+    for header in headers:
         path, kind, size, meta, link = header
         if not path or path[-1] == "/" or path[0] in "./":
             path = normalise(path)
@@ -164,19 +170,4 @@ def _hash_data(tar: TarReader) -> str:
         digest.update(chunk)
     return digest.hexdigest()
 
-
-def read_layer_checked(
-    stream: Stream,
-    key: str,
-    what: str,
-    interner: MetaInterner,
-    *,
-    deep: bool = False,
-    cancel: CancelToken | None = None,
-) -> LayerContent:
-    """`read_layer`, with 'not a tar' turned into a message that names the layer."""
-    try:
-        return read_layer(stream, key, what, interner, deep=deep, cancel=cancel)
-    except NotATar as exc:
-        raise LayerError(f"{exc} (a layer must be a tar, optionally gzip or zstd compressed)") from None
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.layers.content import LayerContent, MetaInterner, normalise, read_layer_checked
+from core.layers.content import LayerContent, MetaInterner, normalise, read_layer
 from core.layers.errors import LayerError
 from core.layers.streams import FileStream, PrefixedStream, Stream
 from core.layers.tarstream import HARDLINK, REGULAR, SYMLINK, NotATar, TarReader
@@ -108,7 +108,7 @@ def read_image_tar(
                 else:
                     progress(Progress("layers", len(contents), 0, f"reading {path}"))
                     try:
-                        contents[path] = read_layer_checked(
+                        contents[path] = read_layer(
                             PrefixedStream(head, _EntryData(reader)), path, f"layer {path}", interner,
                             deep=deep, cancel=cancel,
                         )
@@ -294,7 +294,7 @@ def read_oci_dir(
             except OSError as exc:
                 raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
             with handle:
-                parsed[key] = read_layer_checked(
+                parsed[key] = read_layer(
                     FileStream(handle), key, f"layer {number} of {name}", interner, deep=deep, cancel=cancel
                 )
         layers.append(parsed[key])

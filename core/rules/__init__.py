@@ -8,6 +8,8 @@ import importlib
 RULE_MODULES = (
     "core.rules.parse_errors",
     "core.rules.dockerfile",
+    "core.rules.dockerfile_packages",
+    "core.rules.dockerfile_trust",
     "core.rules.compose",
     "core.rules.gha",
     "core.rules.gitlab",
