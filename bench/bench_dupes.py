@@ -56,7 +56,8 @@ def run_jscpd(exe: Path, corpus: Path) -> tuple[float, list[list[Span]]]:
         spans = []
         for side in ("firstFile", "secondFile"):
             f = dup[side]
-            name = os.path.normpath(os.path.relpath(f["name"], corpus) if os.path.isabs(f["name"]) else f["name"])
+            raw = f["name"]
+            name = os.path.normpath(os.path.relpath(raw, corpus) if os.path.isabs(raw) else raw)
             spans.append((name, int(f["start"]), int(f["end"])))
         pairs.append(spans)
     return seconds, pairs

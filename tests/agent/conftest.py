@@ -9,8 +9,8 @@ import pytest
 from tests.agent.fake_api import FakeAnthropic
 
 
-@pytest.fixture
-def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+def serve_fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    """The server for one test; a plain generator, so the TUI tests build their fixture from it too."""
     server = FakeAnthropic()
     server.start()
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-not-real")
@@ -19,3 +19,8 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    yield from serve_fake_api(monkeypatch)

@@ -1,31 +1,20 @@
-"""Shared pieces of the chat-panel tests: the fake API fixture, a host app and waits."""
+"""Shared pieces of the chat-panel tests: the fake API (from tests/agent), a host app and waits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from core.discovery import InfraIndex, build_index
-from tests.agent.fake_api import FakeAnthropic
+from tests.agent.conftest import serve_fake_api
 from tui.widgets.chat_panel import ChatPanel
 
-
-def serve_fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
-    """The fake Messages API on 127.0.0.1, with the SDK pointed at it (as tests/agent's fixture does)."""
-    server = FakeAnthropic()
-    server.start()
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-not-real")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["ChatHost", "ask", "serve_fake_api", "wait_for", "wait_idle"]
 
 
 class ChatHost(App[None]):

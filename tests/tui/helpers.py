@@ -1,10 +1,18 @@
-"""Shared helpers for the TUI tests: the sample repository and a wait for discovery to finish."""
+"""Shared helpers for the TUI tests: the sample repository, waits for discovery and the scans to finish,
+opening a tab, and reading what the screen shows."""
 
 from __future__ import annotations
 
+import html
+import re
+from typing import Any, TypeVar
+
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tui.app import DevopsApp
+
+PanelT = TypeVar("PanelT", bound=Widget)
 
 #: One file of each tree group, in nested folders, with a line worth marking.
 SAMPLE_FILES: dict[str, str] = {
@@ -42,3 +50,48 @@ async def wait_ready(pilot: Pilot[None], timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
         waited += 0.05
     raise AssertionError(f"discovery did not finish within {timeout}s: {app.main_screen.status.text!r}")
+
+
+async def wait_scanned(pilot: Pilot[None], timeout: float = 15.0) -> DevopsApp:
+    """Wait until discovery, the security scan and the duplication scan have all finished."""
+    app = pilot.app
+    assert isinstance(app, DevopsApp)
+    await wait_ready(pilot, timeout)
+    waited = 0.0
+    while waited < timeout:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app.scans_current and app.index is not None:
+            await pilot.pause()
+            return app
+        await pilot.pause(0.05)
+        waited += 0.05
+    raise AssertionError(f"scans did not finish within {timeout}s: {app.main_screen.status.text!r}")
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and their messages be handled."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app: DevopsApp) -> str:
+    """Every character drawn on the screen, in order, from the SVG screenshot."""
+    svg = app.export_screenshot()
+    fragments = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
+    return html.unescape("".join(fragments)).replace("\xa0", " ")
+
+
+def notices(app: DevopsApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_panel(pilot: Pilot[Any], key: str, panel_type: type[PanelT]) -> PanelT:
+    """Press the key that opens a tab of the main screen and return the tab's panel."""
+    app = pilot.app
+    assert isinstance(app, DevopsApp)
+    await pilot.press(key)
+    await pilot.pause()
+    return app.main_screen.query_one(panel_type)

@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.secrets.planted import PLANTED
-from tests.tui.test_findings_pilot import notices, screen_text, settle, wait_scanned
+from tests.tui.helpers import notices, open_panel, screen_text, settle, wait_scanned
 from tui.app import DevopsApp
 from tui.screens.review import ReviewScreen
 from tui.widgets.dupes_panel import VARYING_STYLE, CopyView, DupesPanel
@@ -69,11 +69,7 @@ def panel_of(app: DevopsApp) -> DupesPanel:
 
 async def choose(pilot: Pilot[Any], category: str) -> None:
     """Open the duplicates tab and highlight the group of `category`."""
-    app = pilot.app
-    assert isinstance(app, DevopsApp)
-    await pilot.press("D")
-    await pilot.pause()
-    panel = panel_of(app)
+    panel = await open_panel(pilot, "D", DupesPanel)
     categories = [c.category for c in panel.clusters]
     assert category in categories, categories
     panel.query_one("#dupes-list").highlighted = categories.index(category)  # type: ignore[attr-defined]

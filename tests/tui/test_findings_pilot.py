@@ -4,8 +4,6 @@ and secrets never reaching the screen."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from textual.pilot import Pilot
 from core.models import FileKind, Severity
 from core.rules.base import registered_rules
 from tests.secrets.planted import PLANTED
-from tests.tui.helpers import wait_ready
+from tests.tui.helpers import notices, open_panel, screen_text, settle, wait_scanned
 from tui.app import DevopsApp
 from tui.messages import FindingsScanned
 from tui.screens.review import ReviewScreen
@@ -53,57 +51,17 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def wait_scanned(pilot: Pilot[None], timeout: float = 15.0) -> DevopsApp:
-    """Wait until discovery, the security scan and the duplication scan have all finished."""
-    app = pilot.app
-    assert isinstance(app, DevopsApp)
-    await wait_ready(pilot, timeout)
-    waited = 0.0
-    while waited < timeout:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.scans_current and app.index is not None:
-            await pilot.pause()
-            return app
-        await pilot.pause(0.05)
-        waited += 0.05
-    raise AssertionError(f"scans did not finish within {timeout}s: {app.main_screen.status.text!r}")
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish and their messages be handled."""
-    app = pilot.app
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def panel_of(app: DevopsApp) -> FindingsPanel:
     return app.main_screen.query_one(FindingsPanel)
 
 
 async def select_rule(pilot: Pilot[None], rule_id: str) -> None:
     """Open the findings tab and put the cursor on the first finding of `rule_id`."""
-    app = pilot.app
-    assert isinstance(app, DevopsApp)
-    await pilot.press("F")
-    await pilot.pause()
-    panel = panel_of(app)
+    panel = await open_panel(pilot, "F", FindingsPanel)
     rows = [f.rule_id for f in panel.shown]
     assert rule_id in rows, rows
     panel.table.move_cursor(row=rows.index(rule_id), animate=False)
     await pilot.pause()
-
-
-def screen_text(app: DevopsApp) -> str:
-    """Every character drawn on the screen, in order, from the SVG screenshot."""
-    svg = app.export_screenshot()
-    fragments = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
-    return html.unescape("".join(fragments)).replace("\xa0", " ")
-
-
-def notices(app: DevopsApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_findings_stream_in_batches_and_badge_the_tree(make_repo: MakeRepo) -> None:
