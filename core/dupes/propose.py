@@ -3,8 +3,9 @@
 Offered today: steps shared by several jobs → a composite action (inputs for what varies, secrets passed
 as inputs because composite actions cannot read `secrets`); copy-pasted compose services in one file →
 an `x-` block with an anchor and `<<` merges; copy-pasted GitLab jobs → a hidden template job with
-`extends:`; identical shell functions → a shared library the scripts source. Every proposal is checked
-before it is offered: the rewritten files are parsed again and the abstraction is expanded (inputs
+`extends:`; whole GitHub jobs repeated across workflows → a reusable workflow (`core.dupes.reusable`);
+identical shell functions → a shared library the scripts source. Every proposal is checked before it
+is offered: the rewritten files are parsed again and the abstraction is expanded (inputs
 substituted, merges and `extends` resolved, the library inlined); the result must equal the original
 canonical content, or the proposal is not offered (`NotProposable`). Edits are line-placed from parse
 positions, so comments and layout outside the replaced spans are untouched.
@@ -447,4 +448,8 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         return _template(cluster, index, "gitlab")
     if cluster.abstraction == "shell-lib" and cluster.category == "shell-function":
         return _shell_lib(cluster, index)
+    if cluster.abstraction == "reusable-workflow" and cluster.category == "gha-job":
+        from core.dupes.reusable import reusable_workflow  # it builds on this module's helpers
+
+        return reusable_workflow(cluster, index)
     raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")

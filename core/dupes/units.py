@@ -93,6 +93,8 @@ def workflow_units(parsed: ParsedFile) -> list[Unit]:
         if not isinstance(job, MappingNode):
             continue
         value = to_python(job)
+        if "uses" in value:
+            continue  # a call of a reusable workflow is the abstraction already, not a copy
         units.append(_unit("gha-job", parsed, "jobs", 0, f"job {key.value}", job, value,
                            start_line=key.start_mark.line + 1))
         units.extend(_gha_steps(parsed, get(job, "steps"), f"jobs.{key.value}.steps"))

@@ -137,7 +137,7 @@ async def test_group_without_an_automatic_abstraction_says_why(make_repo: MakeRe
     app = DevopsApp(root)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_scanned(pilot)
-        await choose(pilot, "gha-job")
+        await choose(pilot, "env-keys")
         await pilot.press("p")
         await settle(pilot)
         assert not isinstance(app.screen, ReviewScreen)
