@@ -452,4 +452,16 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         from core.dupes.reusable import reusable_workflow  # it builds on this module's helpers
 
         return reusable_workflow(cluster, index)
+    if cluster.abstraction == "yaml-anchor" and cluster.category == "gha-job":
+        from core.dupes.anchors import yaml_anchor  # it builds on this module's helpers
+
+        return yaml_anchor(cluster, index)
+    if cluster.abstraction == "compose-extends" and cluster.category == "compose-service":
+        from core.dupes.compose_extends import compose_extends  # it builds on this module's helpers
+
+        return compose_extends(cluster, index)
+    if cluster.abstraction == "docker-base-stage" and cluster.category == "docker-run":
+        from core.dupes.basestage import base_stage  # it builds on this module's helpers
+
+        return base_stage(cluster, index)
     raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")

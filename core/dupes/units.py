@@ -89,9 +89,11 @@ def workflow_units(parsed: ParsedFile) -> list[Unit]:
     units: list[Unit] = []
     if parsed.kind is FileKind.GHA_ACTION:
         return _gha_steps(parsed, get(get(doc, "runs"), "steps"), "runs.steps")
+    seen: set[int] = set()
     for key, job in items(get(doc, "jobs")):
-        if not isinstance(job, MappingNode):
-            continue
+        if not isinstance(job, MappingNode) or id(job) in seen:
+            continue  # an alias (`b: *a`) is the same node as its anchor: the abstraction, not a copy
+        seen.add(id(job))
         value = to_python(job)
         if "uses" in value:
             continue  # a call of a reusable workflow is the abstraction already, not a copy
@@ -131,6 +133,8 @@ def compose_units(parsed: ParsedFile) -> list[Unit]:
     for key, service in items(get(parsed.docs[0], "services")):
         if isinstance(service, MappingNode):
             value = to_python(service)
+            if isinstance(value, dict) and "extends" in value:
+                continue  # already shares through `extends`; what is left is its own
             unit = _unit("compose-service", parsed, "services", 0, f"service {key.value}", service, value,
                          start_line=key.start_mark.line + 1)
             # Services are grouped by the settings they have, not their values: copies that differ in
