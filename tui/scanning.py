@@ -44,10 +44,7 @@ if TYPE_CHECKING:
 
     from tui.screens.main import MainScreen
 
-try:  # quick fixes are optional: without them the Fix actions say so instead of failing
-    from core.fixes import fix_for, plan_fixes
-except ImportError:  # pragma: no cover - depends on the installed engine
-    fix_for = plan_fixes = None  # type: ignore[assignment]
+from core.fixes import fix_for, plan_fixes
 
 FINDINGS_TAB = "tab-findings"
 DUPES_TAB = "tab-dupes"
@@ -296,7 +293,7 @@ class ScanningMixin:
         """Compute the requested quick fix in a worker, then review it; or say why there is none."""
         finding = event.finding
         fixable, reason = quick_fix_status(finding.rule_id)
-        if fix_for is None or not fixable:
+        if not fixable:
             self._app.notify(f"No quick fix for {finding.rule_id}" + (f": {reason}" if reason else "."),
                              severity="warning")
             return

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from core.fixes import NOT_OFFERED, fixable_rule_ids
 from core.models import Finding, Severity
 from core.rules.base import registered_rules
 
@@ -28,20 +29,13 @@ SEVERITY_MARKUP: dict[Severity, str] = {
 
 
 @cache
-def _fix_registry() -> tuple[frozenset[str], dict[str, str]] | None:
-    try:
-        from core.fixes import NOT_OFFERED, fixable_rule_ids
-    except ImportError:  # the quick-fix engine is optional
-        return None
-    return fixable_rule_ids(), dict(NOT_OFFERED)
+def _fix_registry() -> tuple[frozenset[str], dict[str, str]]:
+    return frozenset(fixable_rule_ids()), dict(NOT_OFFERED)
 
 
 def quick_fix_status(rule_id: str) -> tuple[bool, str]:
     """(has a quick fix, why not when it has none)."""
-    registry = _fix_registry()
-    if registry is None:
-        return False, "quick fixes are not installed"
-    fixable, not_offered = registry
+    fixable, not_offered = _fix_registry()
     return rule_id in fixable, not_offered.get(rule_id, "")
 
 
