@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 
 from core.discovery import InfraIndex
+from core.dupes.building import NotProposable, slug
 from core.dupes.model import DuplicateCluster, Occurrence
-from core.dupes.propose import NotProposable, _slug
 from core.patching import Producer, Proposal, Safety, make_modify
 from core.yamlnodes import (
     MappingNode,
@@ -52,7 +52,7 @@ def _has_merge_key(node: Node | None, seen: set[int] | None = None) -> bool:
 
 
 def _anchor_name(key: str, text: str) -> str:
-    base = f"{_slug(key)}-job"
+    base = f"{slug(key)}-job"
     name, n = base, 2
     while f"&{name}" in text or f"*{name}" in text:
         name, n = f"{base}-{n}", n + 1

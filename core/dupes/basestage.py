@@ -21,9 +21,9 @@ from typing import Any
 
 from core.discovery import InfraIndex
 from core.dockerfile import Dockerfile, Instruction, Stage, parse_dockerfile
+from core.dupes.building import NotProposable, common_parent, slug
 from core.dupes.canonical import shell_tokens
 from core.dupes.model import DuplicateCluster, Occurrence
-from core.dupes.propose import NotProposable, _common_parent, _slug
 from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
 
 ARG_NAME = "BASE_IMAGE"
@@ -105,7 +105,7 @@ def _check_copies(cluster: DuplicateCluster, index: InfraIndex,
 def _base_path(cluster: DuplicateCluster, index: InfraIndex) -> tuple[str, str]:
     """Where the base Dockerfile goes and the build context its build command uses."""
     folders = {str(Path(o.path).parent) for o in cluster.occurrences}
-    common = next(iter(folders)) if len(folders) == 1 else _common_parent(folders)
+    common = next(iter(folders)) if len(folders) == 1 else common_parent(folders)
     at_root = common in ("", ".")
     path = "docker/base.Dockerfile" if at_root else f"{common}/base.Dockerfile"
     if path in index.files or (index.root / path).exists():
@@ -194,7 +194,7 @@ def base_stage(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     shared = _shared_length(cluster)
     found = _check_copies(cluster, index, shared)
     base_path, context = _base_path(cluster, index)
-    project = re.sub(r"^[^a-z0-9]+", "", _slug(index.root.name)) or "project"
+    project = re.sub(r"^[^a-z0-9]+", "", slug(index.root.name)) or "project"
     tag = f"{project}-base:latest"
     build = f"docker build -f {base_path} -t {project}-base {context}"
     base_text = _base_text(cluster, index, *found[0], shared)

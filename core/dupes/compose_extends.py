@@ -19,9 +19,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from core.discovery import InfraIndex
+from core.dupes.building import NotProposable, slug, yaml_scalar
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster
-from core.dupes.propose import NotProposable, _slug, yaml_scalar
 from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
 from core.yamlnodes import MappingNode, ScalarNode, compose_documents, get, last_line, to_python
 
@@ -82,7 +82,7 @@ def compose_extends(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     ]
     if len(common) < 2:
         raise NotProposable("fewer than two settings that compose inherits are shared by every copy")
-    base_name = f"{_slug(names[0])}-base"
+    base_name = f"{slug(names[0])}-base"
     first_lines = index.parsed[cluster.occurrences[0].path].text.split("\n")
     body_indent = per_copy[0][common[0]][0].start_mark.column
     block: list[str] = []

@@ -14,42 +14,35 @@ positions, so comments and layout outside the replaced spans are untouched.
 from __future__ import annotations
 
 import copy
-import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString
-
 from core.discovery import InfraIndex
+from core.dupes.anchors import yaml_anchor
+from core.dupes.basestage import base_stage
+from core.dupes.building import (
+    NotProposable,
+    common_parent,
+    dump_yaml,
+    slug,
+    strip_uses_ref,
+    yaml_scalar,
+)
 from core.dupes.canonical import exact_form
+from core.dupes.compose_extends import compose_extends
 from core.dupes.model import DuplicateCluster, Occurrence
+from core.dupes.reusable import reusable_workflow
 from core.models import FileKind
 from core.parsing import ParsedFile
 from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
 from core.yamlnodes import MappingNode, Node, compose_documents, get, items, last_line, seq, to_python
 
+__all__ = ["NotProposable", "propose_abstraction"]
+
 _SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./-]*$")
 _COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
-
-
-class NotProposable(Exception):
-    """This cluster has no safe automatic abstraction (the reason is shown to the user)."""
-
-
-def yaml_scalar(value: object) -> str:
-    """A YAML scalar for `value` that reads back as the same string (JSON strings are valid YAML)."""
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "on", "off", "null"):
-        return text
-    return json.dumps(text)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "shared"
 
 
 def _lines(parsed: ParsedFile) -> list[str]:
@@ -58,31 +51,6 @@ def _lines(parsed: ParsedFile) -> list[str]:
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
-
-
-def _literal_blocks(value: Any) -> Any:
-    """Multi-line strings as `|` blocks, the way people write `run:` bodies."""
-    if isinstance(value, dict):
-        return {k: _literal_blocks(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_literal_blocks(v) for v in value]
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value)
-    return value
-
-
-def _dump(data: Any) -> str:
-    data = _literal_blocks(data)
-    yaml = YAML()
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
-# --- composite action -------------------------------------------------------------------------------
 
 
 def _steps_nodes(parsed: ParsedFile, occ: Occurrence) -> list[Node]:
@@ -101,13 +69,6 @@ def _set_path(step: dict[str, Any], path: str, value: str) -> None:
     for key in keys[:-1]:
         target = target[key]
     target[keys[-1]] = value
-
-
-def _strip_uses_ref(step: dict[str, Any]) -> dict[str, Any]:
-    out = dict(step)
-    if isinstance(out.get("uses"), str) and not out["uses"].startswith("./"):
-        out["uses"] = out["uses"].split("@", 1)[0]
-    return out
 
 
 def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
@@ -164,7 +125,7 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         **({"inputs": inputs} if inputs else {}),
         "runs": {"using": "composite", "steps": steps},
     }
-    action_text = _dump(action)
+    action_text = dump_yaml(action)
     action_path = f".github/actions/{name}/action.yml"
     new_texts = _replace_calls(cluster, index, title, action_path, caller_with)
     _verify_composite(cluster, originals, steps, added_shell, caller_with, new_texts, action_path)
@@ -231,7 +192,7 @@ def _short(step: dict[str, Any]) -> str:
 
 def _action_name(steps: list[dict[str, Any]], index: InfraIndex) -> str:
     uses = [str(s["uses"]).split("@")[0].rsplit("/", 1)[-1] for s in steps if s.get("uses")]
-    base = _slug("-".join(uses[:2]) or _short(steps[0]))
+    base = slug("-".join(uses[:2]) or _short(steps[0]))
     name, n = base, 2
     while any(p.startswith(f".github/actions/{name}/") for p in index.files):
         name, n = f"{base}-{n}", n + 1
@@ -247,7 +208,7 @@ def _expand(steps: list[dict[str, Any]], values: dict[str, str], added_shell: li
         expanded = json.loads(text)
         if j in added_shell:
             expanded.pop("shell", None)
-        out.append(exact_form(_strip_uses_ref(expanded)))
+        out.append(exact_form(strip_uses_ref(expanded)))
     return out
 
 
@@ -256,7 +217,7 @@ def _verify_composite(cluster: DuplicateCluster, originals: list[list[dict[str, 
                       caller_with: list[dict[str, str]], new_texts: dict[str, list[str]],
                       action_path: str) -> None:
     for i, original in enumerate(originals):
-        expected = [exact_form(_strip_uses_ref(s)) for s in original]
+        expected = [exact_form(strip_uses_ref(s)) for s in original]
         if _expand(steps, caller_with[i], added_shell) != expected:
             raise NotProposable("expanding the composite action does not give back the original steps")
     for path, lines in new_texts.items():
@@ -298,9 +259,9 @@ def _template(cluster: DuplicateCluster, index: InfraIndex, style: str) -> Propo
         raise NotProposable("fewer than two settings are shared by every copy")
     lines = _lines(parsed)
     if style == "compose":
-        template_name = _slug("-".join(names[:2]) + "-common")
+        template_name = slug("-".join(names[:2]) + "-common")
     else:
-        template_name = f"{_slug(names[0])}-base"
+        template_name = f"{slug(names[0])}-base"
     first_key = per_copy[0][common[0]][0]
     body_indent = first_key.start_mark.column
     block: list[str] = []
@@ -393,7 +354,7 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     first = cluster.occurrences[0]
     func_lines = _lines(index.parsed[first.path])[first.start_line - 1 : first.end_line]
     folders = {str(Path(o.path).parent) for o in cluster.occurrences}
-    common = Path(next(iter(folders))) if len(folders) == 1 else Path(_common_parent(folders))
+    common = Path(next(iter(folders))) if len(folders) == 1 else Path(common_parent(folders))
     lib_path = (common / "lib" / "common.sh").as_posix()
     if lib_path in index.files:
         raise NotProposable(f"{lib_path} exists already; add the function there by hand")
@@ -422,16 +383,6 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     )
 
 
-def _common_parent(folders: set[str]) -> str:
-    parts = [Path(f).parts for f in folders]
-    prefix = []
-    for group in zip(*parts, strict=False):
-        if len(set(group)) != 1:
-            break
-        prefix.append(group[0])
-    return "/".join(prefix) or "."
-
-
 def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     """The checked proposal for `cluster`, or `NotProposable` saying why there is none."""
     for occ in cluster.occurrences:
@@ -449,19 +400,11 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
     if cluster.abstraction == "shell-lib" and cluster.category == "shell-function":
         return _shell_lib(cluster, index)
     if cluster.abstraction == "reusable-workflow" and cluster.category == "gha-job":
-        from core.dupes.reusable import reusable_workflow  # it builds on this module's helpers
-
         return reusable_workflow(cluster, index)
     if cluster.abstraction == "yaml-anchor" and cluster.category == "gha-job":
-        from core.dupes.anchors import yaml_anchor  # it builds on this module's helpers
-
         return yaml_anchor(cluster, index)
     if cluster.abstraction == "compose-extends" and cluster.category == "compose-service":
-        from core.dupes.compose_extends import compose_extends  # it builds on this module's helpers
-
         return compose_extends(cluster, index)
     if cluster.abstraction == "docker-base-stage" and cluster.category == "docker-run":
-        from core.dupes.basestage import base_stage  # it builds on this module's helpers
-
         return base_stage(cluster, index)
     raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")

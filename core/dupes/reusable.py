@@ -17,9 +17,9 @@ import re
 from typing import Any
 
 from core.discovery import InfraIndex
+from core.dupes.building import NotProposable, dump_yaml, slug, strip_uses_ref, yaml_scalar
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster, Occurrence, Parameter
-from core.dupes.propose import NotProposable, _dump, _slug, _strip_uses_ref, yaml_scalar
 from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
 from core.yamlnodes import (
     MappingNode,
@@ -101,7 +101,7 @@ def _scalar_text(value: Any, kind: str) -> str:
 def _comparable(job: dict[str, Any]) -> Any:
     steps = job.get("steps")
     if isinstance(steps, list):
-        job = {**job, "steps": [_strip_uses_ref(s) if isinstance(s, dict) else s for s in steps]}
+        job = {**job, "steps": [strip_uses_ref(s) if isinstance(s, dict) else s for s in steps]}
     return exact_form(job)
 
 
@@ -189,7 +189,7 @@ def _has_merge_key(node: Node | None) -> bool:
 
 
 def _workflow_name(key: str, index: InfraIndex) -> str:
-    base = _slug(key)
+    base = slug(key)
     name, n = base, 2
     while any(f".github/workflows/{name}.{ext}" in index.files for ext in ("yml", "yaml")):
         name, n = f"{base}-{n}", n + 1
@@ -250,7 +250,7 @@ def reusable_workflow(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         call["outputs"] = {o: {"value": f"${{{{ jobs.{job_key}.outputs.{o} }}}}"} for o in body["outputs"]}
     workflow = {"name": f"{job_key} (shared)", "on": {"workflow_call": call}, **inherited,
                 "jobs": {job_key: body}}
-    workflow_text = _dump(workflow)
+    workflow_text = dump_yaml(workflow)
     caller_secrets = [{**{s: f"${{{{ secrets.{s} }}}}" for s in fixed},
                        **{s: exprs[i] for s, exprs in plan.secret_params.items()}}
                       for i in range(cluster.copies)]
