@@ -85,6 +85,15 @@ def candidate_paths(root: Path, explicit: Path | None = None) -> list[Path]:
     return paths
 
 
+def load_config_or_default(root: Path) -> tuple[Config, str | None]:
+    """For the app: a broken configuration must not stop the repository from opening, so fall back to
+    the defaults and return the problem for the user to read."""
+    try:
+        return load_config(root), None
+    except ConfigError as exc:
+        return Config(), f"configuration ignored: {exc}"
+
+
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     """Merge every configuration source for `root`, nearest first."""
     merged: dict[str, Any] = {}

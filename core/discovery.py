@@ -27,6 +27,7 @@ from core.classify import (
     kind_from_yaml_text,
     might_be_infra_yaml,
 )
+from core.config import Config
 from core.gitinfo import RepoInfo, list_git_files, repo_info
 from core.ignore import IgnoreRules
 from core.models import FileKind, InfraFile, ParseProblem, SkippedFile
@@ -227,13 +228,19 @@ def build_index(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     parse: bool = True,
+    config: Config | None = None,
 ) -> InfraIndex:
     """Discover, classify and parse every file under `root` (see the module docstring).
+
+    `config` (the project's settings) supplies the size cap and the excluded paths, so every front end
+    indexes a repository the same way.
 
     `parse=False` lists and classifies only — by name, and YAML by its top-level keys; files whose name
     decides their kind are not even read (size and hash stay unknown) — a small fraction of the work:
     the app paints its tree from that, then runs the full discovery.
     """
+    if config is not None:
+        max_bytes, exclude = config.max_file_size, config.exclude
     root = Path(root).expanduser()
     if not root.exists():
         raise DiscoveryError(f"{root}: no such file or directory")

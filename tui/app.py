@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from core.config import load_config_or_default
 from core.discovery import InfraIndex, build_index
 from core.parsing import ParseCache
 from core.progress import Cancelled, CancelToken, Progress
@@ -82,12 +83,16 @@ class DevopsApp(ScanningMixin, App[None]):
         def report(progress: Progress) -> None:
             screen.post_message(DiscoveryProgressed(progress))
 
+        config, problem = load_config_or_default(self.root)
+        if problem is not None:
+            self.call_from_thread(self.notify, problem, severity="error", timeout=10)
         if self.index is None:
             # First paint: list and classify without parsing (a tenth of the work), then parse.
             listing = self._listing.result() if self._listing is not None else None
             self._listing = None
-            screen.post_message(FilesListed(listing or build_index(self.root, parse=False, cancel=cancel)))
-        index = build_index(self.root, cache=self.parse_cache, progress=report, cancel=cancel)
+            quick = listing or build_index(self.root, parse=False, cancel=cancel, config=config)
+            screen.post_message(FilesListed(quick))
+        index = build_index(self.root, cache=self.parse_cache, progress=report, cancel=cancel, config=config)
         return index, time.perf_counter() - started
 
     @on(Worker.StateChanged)

@@ -89,11 +89,12 @@ def run_app(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     from concurrent.futures import ThreadPoolExecutor
 
+    from core.config import load_config_or_default
     from core.discovery import build_index
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listing")
     # List the files while Textual loads: the tree is ready when the first frame is.
-    listing = pool.submit(build_index, root, parse=False)
+    listing = pool.submit(lambda: build_index(root, parse=False, config=load_config_or_default(root)[0]))
     from tui.app import DevopsApp
 
     try:

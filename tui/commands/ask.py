@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     root = args.repo
     try:
         config = load_config(root)
-        index = build_index(root, max_bytes=config.max_file_size, exclude=config.exclude)
+        index = build_index(root, config=config)
     except (ConfigError, DiscoveryError) as exc:
         print(f"devops-tui ask: {exc}", file=sys.stderr)
         return 2

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         config = load_config(root)
-        index = build_index(root, max_bytes=config.max_file_size, exclude=config.exclude)
+        index = build_index(root, config=config)
     except (ConfigError, DiscoveryError) as exc:
         print(f"devops-tui dupes: {exc}", file=sys.stderr)
         return 2

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(root, args.config)
         selected = resolve_rule_ids(args.rule) if args.rule else None
         settings = scan_config(config, only=args.rule)
-        index = build_index(root, max_bytes=config.max_file_size, exclude=config.exclude)
+        index = build_index(root, config=config)
     except (ConfigError, UnknownRule, DiscoveryError, ValueError, OSError) as exc:
         return _fail(str(exc))
     findings = scan_index(index, settings)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         fail_on = (args.fail_on or config.fail_on).lower()
         fail_level = None if fail_on in ("none", "never", "off") else Severity.parse(fail_on)
         known = read_baseline(args.baseline) if args.baseline else None
-        index = build_index(root, max_bytes=config.max_file_size, exclude=config.exclude)
+        index = build_index(root, config=config)
     except (ConfigError, UnknownRule, BaselineError, DiscoveryError, ValueError) as exc:
         return _fail(str(exc))
     findings = scan_index(index, settings, workers=os.cpu_count() or 1)
