@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.dockerfile import Dockerfile
+from core.gcpause import paused_gc
 from core.layers.content import LayerContent
 from core.layers.dive import DiveCounter
 from core.layers.engine import EnginePreview, engine_client, inspect_engine_image, read_engine_image
@@ -31,6 +32,7 @@ def load_image(
     target: str,
     *,
     deep: bool = False,
+    workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     on_preview: Callable[[EnginePreview], None] | None = None,
@@ -38,9 +40,9 @@ def load_image(
     """The image's layers and config, plus the engine client when the engine was used (else None)."""
     path = Path(target)
     if path.is_dir():
-        return read_oci_dir(path, deep=deep, progress=progress, cancel=cancel), None
+        return read_oci_dir(path, deep=deep, workers=workers, progress=progress, cancel=cancel), None
     if path.is_file():
-        return read_archive(path, deep=deep, progress=progress, cancel=cancel), None
+        return read_archive(path, deep=deep, workers=workers, progress=progress, cancel=cancel), None
     if "/" in target and target.startswith((".", "/", "~")):
         raise LayerError(f"{target}: no such file or directory")
     api = engine_client()
@@ -83,16 +85,22 @@ def analyse_image(
     dive: bool = False,
     base_layers: int | None = None,
     keep_changes: bool = True,
+    workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     on_preview: Callable[[EnginePreview], None] | None = None,
 ) -> LayerReport:
-    """Load and analyse `target` (image name, archive or OCI dir)."""
-    data, api = load_image(target, deep=deep, progress=progress, cancel=cancel, on_preview=on_preview)
-    if base_layers is None:
-        base_layers = _base_from_engine(api, dockerfile, _diff_ids(data.config)) if dockerfile else None
-    return analyse_data(data, dockerfile=dockerfile, deep=deep, dive=dive, base_layers=base_layers,
-                        keep_changes=keep_changes, progress=progress, cancel=cancel)
+    """Load and analyse `target` (image name, archive or OCI dir); `workers` processes read the layers of
+    an archive or OCI directory (default: one per core for a big image)."""
+    # Every tree node and change record lives until the report is dropped: collections would only
+    # re-walk them (measured: a third of the replay of a 120,000-entry image).
+    with paused_gc():
+        data, api = load_image(target, deep=deep, workers=workers, progress=progress, cancel=cancel,
+                               on_preview=on_preview)
+        if base_layers is None:
+            base_layers = _base_from_engine(api, dockerfile, _diff_ids(data.config)) if dockerfile else None
+        return analyse_data(data, dockerfile=dockerfile, deep=deep, dive=dive, base_layers=base_layers,
+                            keep_changes=keep_changes, progress=progress, cancel=cancel)
 
 
 def analyse_data(
@@ -122,9 +130,9 @@ def analyse_data(
     base = min(base_layers, len(contents)) if base_layers is not None else min(1, len(contents))
     obsolete: dict[int, int] = defaultdict(int)
     hid: dict[int, int] = defaultdict(int)
-    for event in result.events:
-        obsolete[event.written_by] += event.bytes
-        hid[event.hidden_by] += event.bytes
+    for written, hidden, _cause, size, _count in result.events.totals():
+        obsolete[written] += size
+        hid[hidden] += size
     diff_ids = _diff_ids(data.config)
     summaries = []
     for index, (content, counts) in enumerate(zip(contents, result.counts, strict=True)):
@@ -152,14 +160,14 @@ def analyse_data(
     hints = make_hints(layers, contents, hinted_files(result.root), result.events, base)
     duplicates = _duplicates(contents, walk_files(result.root)) if deep else []
     content_total = sum(c.content_bytes for c in contents)
-    if content_total - result.visible_bytes != sum(e.bytes for e in result.events):
+    if content_total - result.visible_bytes != result.events.total_bytes():
         notes.append("internal check failed: waste events do not add up to content minus visible bytes")
     progress(Progress("replay", len(contents), len(contents), "done"))
     return LayerReport(
         image=data.name,
         source=data.layout,
         layers=layers,
-        events=tuple(result.events),
+        events=result.events,
         content_bytes=content_total,
         visible_bytes=result.visible_bytes,
         base_layers=base,

@@ -6,8 +6,9 @@ manifest last), so nothing here depends on other layers. Paths are normalised to
 './' or '/'). With `deep=True` every regular file's content is hashed.
 
 Entries are stored as parallel arrays, not one object per entry, because a layer may hold millions:
-a base name, the index of its parent directory (each directory string is stored once per layer), a
-kind letter, a size and an interned (mode, uid, gid) triple; link targets are kept only for links.
+a base name, a kind letter, a size and an interned (mode, uid, gid) triple; link targets are kept only
+for links. Tars list a directory's entries together, so the parent directory is stored once per run of
+entries that share it (each directory string once per layer), not once per entry.
 The base-name string is the same object the replay tree uses as its key, so it is never copied.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -35,19 +37,20 @@ Entry = tuple[str, str, int, Meta, str]
 
 @dataclass(slots=True, eq=False)
 class LayerContent:
-    """What one layer tar holds. Entry `i` is `dirs[parents[i]] + names[i]`; `dirs` hold '/a/b/'.
-    `runs` mark where the parent directory changes, so the replay can handle a directory's run at once."""
+    """What one layer tar holds. `runs` mark where the parent directory changes: entry `i` of the run
+    starting at `runs[r]` is `dirs[run_dirs[r]] + names[i]`; `dirs` hold '/a/b/'. The replay handles a
+    directory's run at once."""
 
     key: str
     compression: str = "none"
     names: list[str] = field(default_factory=list)
-    parents: array[int] = field(default_factory=lambda: array("I"))
     dirs: list[str] = field(default_factory=list)
     kinds: str = ""  # one letter per entry (tarstream's REGULAR, DIRECTORY, ...)
     sizes: array[int] = field(default_factory=lambda: array("q"))
     metas: list[Meta] = field(default_factory=list)
     links: dict[int, str] = field(default_factory=dict)  # entry number -> target, links only
     runs: array[int] = field(default_factory=lambda: array("I"))  # first entry of each same-directory run
+    run_dirs: array[int] = field(default_factory=lambda: array("I"))  # index into `dirs`, per run
     whiteouts: list[str] = field(default_factory=list)
     opaques: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
@@ -58,13 +61,20 @@ class LayerContent:
 
     def path(self, number: int) -> str:
         """Entry `number`'s path as '/a/b'."""
-        return self.dirs[self.parents[number]] + self.names[number]
+        return self.dirs[self.run_dirs[bisect_right(self.runs, number) - 1]] + self.names[number]
+
+    def run_dir(self, run: int) -> str:
+        """The directory ('/a/b/') of the run starting at `runs[run]`."""
+        return self.dirs[self.run_dirs[run]]
 
     def paths(self) -> Iterator[str]:
         """Every entry's path as '/a/b', in tar order."""
-        dirs = self.dirs
-        for parent, name in zip(self.parents, self.names, strict=True):
-            yield dirs[parent] + name
+        names, starts = self.names, self.runs
+        for run, start in enumerate(starts):
+            shown = self.dirs[self.run_dirs[run]]
+            end = starts[run + 1] if run + 1 < len(starts) else len(names)
+            for name in names[start:end]:
+                yield shown + name
 
     def entries(self) -> Iterator[Entry]:
         """Every entry as (path 'a/b', kind, size, meta, link), in tar order; built on demand."""
@@ -108,16 +118,15 @@ def read_layer(
     compression = compression_of(head)
     tar = TarReader(decompressed(PrefixedStream(head, stream), compression), what, interner.seen)
     content = LayerContent(key, compression)
-    whiteouts, opaques, links, dirs, runs = (
-        content.whiteouts, content.opaques, content.links, content.dirs, content.runs
+    whiteouts, opaques, links, dirs, runs, run_dirs = (
+        content.whiteouts, content.opaques, content.links, content.dirs, content.runs, content.run_dirs
     )
-    add_name, add_parent, add_size = content.names.append, content.parents.append, content.sizes.append
+    add_name, add_size = content.names.append, content.sizes.append
     add_meta = content.metas.append
     kinds: list[str] = []
     add_kind = kinds.append
     dir_numbers: dict[str, int] = {}
     last_dir: str | None = None
-    last_number = 0
     next_header = tar.next_header
     try:
         first = next_header()  # only the first header can show the blob is no tar at all
@@ -147,11 +156,10 @@ def read_layer(
             if number is None:
                 number = dir_numbers[directory] = len(dirs)
                 dirs.append("/" + directory)
-            last_number = number
+            run_dirs.append(number)
         if link and kind in (SYMLINK, HARDLINK):
             links[len(kinds)] = link
         add_name(name)
-        add_parent(last_number)
         add_kind(kind)
         add_size(size)
         add_meta(meta)

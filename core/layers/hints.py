@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from core.layers.content import LayerContent
-from core.layers.model import Hint, LayerSummary, WasteCause, WasteEvent
+from core.layers.model import Hint, LayerSummary, WasteCause, WasteLog
 from core.layers.replay import Dir, FileNode
 
 MAX_LAYERS = 100
@@ -75,6 +75,8 @@ def hinted_files(root: Dir) -> Iterator[tuple[str, FileNode]]:
     stack: list[tuple[str, Dir, bool]] = [("", root, False)]
     while stack:
         prefix, node, wanted = stack.pop()
+        if not wanted and Dir not in set(map(type, node.children.values())):
+            continue  # files only, none hinted: skipped without a look at each
         for name, child in node.children.items():
             if isinstance(child, Dir):
                 inside = wanted or (not prefix and name in _HINTED_TOP) or name.endswith(".git")
@@ -87,7 +89,7 @@ def make_hints(
     layers: tuple[LayerSummary, ...],
     contents: list[LayerContent],
     visible: Iterable[tuple[str, FileNode]],
-    events: list[WasteEvent],
+    events: WasteLog,
     base_layers: int,
 ) -> list[Hint]:
     """All hints for one image, most bytes first within each rule."""
@@ -142,24 +144,13 @@ def make_hints(
     return hints
 
 
-def _waste_hints(layers: tuple[LayerSummary, ...], events: list[WasteEvent], base_layers: int) -> list[Hint]:
-    # One pass over possibly millions of events: tally (bytes, count) per (writer, hider, cause) first.
-    tally: dict[tuple[int, int, WasteCause], list[int]] = {}
-    for event in events:
-        written, hidden = event.written_by, event.hidden_by
-        if written < base_layers or written == hidden:
-            continue
-        key = (written, hidden, event.cause)
-        found = tally.get(key)
-        if found is None:
-            tally[key] = [event.bytes, 1]
-        else:
-            found[0] += event.bytes
-            found[1] += 1
+def _waste_hints(layers: tuple[LayerSummary, ...], events: WasteLog, base_layers: int) -> list[Hint]:
     deleted: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     copied: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     causes: dict[tuple[int, int], set[WasteCause]] = defaultdict(set)
-    for (written, hidden, cause), (size, count) in tally.items():
+    for written, hidden, cause, size, count in events.totals():
+        if written < base_layers or written == hidden:
+            continue
         if cause.is_copy_up:
             target = copied[(written, hidden)]
             causes[(written, hidden)].add(cause)

@@ -7,8 +7,11 @@ of its `WasteEvent.bytes`; each event names the layer that wrote the bytes and t
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import overload
 
 
 class WasteCause(StrEnum):
@@ -40,6 +43,115 @@ class WasteEvent:
     written_by: int
     hidden_by: int
     cause: WasteCause
+
+
+#: Cause codes as `WasteLog` stores them: the index of the cause in this tuple.
+CAUSES = tuple(WasteCause)
+DELETED_CODE, OVERWRITTEN_CODE, CHMOD_CODE, CHOWN_CODE, TOUCH_CODE = (
+    CAUSES.index(c) for c in (WasteCause.DELETED, WasteCause.OVERWRITTEN, WasteCause.COPY_UP_CHMOD,
+                              WasteCause.COPY_UP_CHOWN, WasteCause.COPY_UP_TOUCH)
+)
+#: (layer that wrote, layer that hid, cause code) -> [bytes, events]
+Tally = dict[tuple[int, int, int], list[int]]
+
+
+class WasteLog(Sequence[WasteEvent]):
+    """Every waste event of an image, stored as columns and built as `WasteEvent`s only when read.
+
+    An image may hide millions of files (a `chmod -R` copies every one up); one object per event would
+    cost more than finding them. `tally` keeps bytes and counts per (writer, hider, cause) as events
+    are added, so totals never walk the events.
+    """
+
+    __slots__ = ("causes", "hidden", "paths", "sizes", "tally", "written")
+
+    def __init__(self) -> None:
+        # Lists, not arrays: extending an array converts every int (a third of a copy-up layer's replay),
+        # while a list shares the int objects the replay tree already holds.
+        self.paths: list[str] = []
+        self.sizes: list[int] = []
+        self.written: list[int] = []
+        self.hidden: list[int] = []
+        self.causes = bytearray()
+        self.tally: Tally = {}
+
+    def add(self, path: str, size: int, written: int, hidden: int, cause: int) -> None:
+        self.paths.append(path)
+        self.sizes.append(size)
+        self.written.append(written)
+        self.hidden.append(hidden)
+        self.causes.append(cause)
+        key = (written, hidden, cause)
+        found = self.tally.get(key)
+        if found is None:
+            self.tally[key] = [size, 1]
+        else:
+            found[0] += size
+            found[1] += 1
+
+    def add_many(self, paths: list[str], sizes: Iterable[int], written: Iterable[int], hidden: int,
+                 causes: bytes) -> None:
+        """Events that share the hiding layer (one directory's run of a layer), added in bulk."""
+        first = len(self.paths)
+        self.paths.extend(paths)
+        self.sizes.extend(sizes)
+        self.written.extend(written)
+        self.hidden.extend([hidden] * len(paths))
+        self.causes.extend(causes)
+        sizes_, written_ = self.sizes[first:], self.written[first:]
+        if written_.count(written_[0]) == len(written_) and causes.count(causes[0]) == len(causes):
+            keys: Iterable[tuple[int, int, int]] = ((written_[0], hidden, causes[0]),)
+            totals = [[sum(sizes_), len(paths)]]
+        else:
+            per: Tally = {}
+            for size, writer, cause in zip(sizes_, written_, causes, strict=True):
+                slot = per.setdefault((writer, hidden, cause), [0, 0])
+                slot[0] += size
+                slot[1] += 1
+            keys, totals = list(per), list(per.values())
+        for key, (size, count) in zip(keys, totals, strict=True):
+            found = self.tally.setdefault(key, [0, 0])
+            found[0] += size
+            found[1] += count
+
+    def _event(self, number: int) -> WasteEvent:
+        return WasteEvent(self.paths[number], self.sizes[number], self.written[number],
+                          self.hidden[number], CAUSES[self.causes[number]])
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, number: int) -> WasteEvent: ...
+
+    @overload
+    def __getitem__(self, number: slice) -> list[WasteEvent]: ...
+
+    def __getitem__(self, number: int | slice) -> WasteEvent | list[WasteEvent]:
+        if isinstance(number, slice):
+            return [self._event(n) for n in range(len(self.paths))[number]]
+        return self._event(range(len(self.paths))[number])
+
+    def __iter__(self) -> Iterator[WasteEvent]:
+        causes = CAUSES
+        for path, size, written, hidden, cause in zip(
+            self.paths, self.sizes, self.written, self.hidden, self.causes, strict=True
+        ):
+            yield WasteEvent(path, size, written, hidden, causes[cause])
+
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
+
+    def totals(self) -> Iterator[tuple[int, int, WasteCause, int, int]]:
+        """(written by, hidden by, cause, bytes, events) per distinct triple."""
+        for (written, hidden, cause), (size, count) in self.tally.items():
+            yield written, hidden, CAUSES[cause], size, count
+
+    def biggest(self, limit: int) -> list[WasteEvent]:
+        """The `limit` largest events, ties by path."""
+        sizes, paths = self.sizes, self.paths
+        numbers = heapq.nsmallest(limit, range(len(paths)), key=lambda n: (-sizes[n], paths[n]))
+        return [self._event(n) for n in numbers]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +240,7 @@ class LayerReport:
     image: str
     source: str  # engine, docker-archive, oci-archive, oci-dir
     layers: tuple[LayerSummary, ...]
-    events: tuple[WasteEvent, ...]
+    events: WasteLog
     content_bytes: int
     visible_bytes: int
     base_layers: int
@@ -155,7 +267,7 @@ class LayerReport:
     @property
     def user_wasted_bytes(self) -> int:
         """Waste hidden by the user's layers (a base image's own waste is not the user's doing)."""
-        return sum(e.bytes for e in self.events if e.hidden_by >= self.base_layers)
+        return sum(size for _w, hidden, _c, size, _n in self.events.totals() if hidden >= self.base_layers)
 
     @property
     def user_wasted_percent(self) -> float:
@@ -170,4 +282,4 @@ class LayerReport:
         return files() if callable(files) else ()
 
     def biggest_events(self, limit: int = 10) -> list[WasteEvent]:
-        return sorted(self.events, key=lambda e: (-e.bytes, e.path))[:limit]
+        return self.events.biggest(limit)

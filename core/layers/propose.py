@@ -104,9 +104,9 @@ def _pip_edit(text: str, dockerfile: Dockerfile, hint: Hint, path: str) -> tuple
 def _copy_writer(report: LayerReport, changer: int) -> int:
     """The layer whose files layer `changer` copied up the most bytes of."""
     sizes: dict[int, int] = defaultdict(int)
-    for event in report.events:
-        if event.hidden_by == changer and event.cause.is_copy_up and event.written_by != changer:
-            sizes[event.written_by] += event.bytes
+    for written, hidden, cause, size, _count in report.events.totals():
+        if hidden == changer and cause.is_copy_up and written != changer:
+            sizes[written] += size
     if not sizes:
         raise NoProposal("the layer that wrote the copied-up files is unknown")
     return max(sizes, key=lambda k: (sizes[k], k))

@@ -18,23 +18,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
+from typing import cast
 
 from core.layers.content import LayerContent, Meta, normalise
-from core.layers.model import Change, LayerFile, WasteCause, WasteEvent
+from core.layers.model import (
+    CHMOD_CODE,
+    CHOWN_CODE,
+    DELETED_CODE,
+    OVERWRITTEN_CODE,
+    TOUCH_CODE,
+    Change,
+    LayerFile,
+    WasteLog,
+)
 from core.layers.tarstream import DIRECTORY, HARDLINK, REGULAR
 from core.progress import CancelToken
 
 #: A file in the tree: (kind, size, meta, layer that wrote it, link target, inode id or -1 if unshared).
 FileNode = tuple[str, int, Meta, int, str, int]
 
-_OVERWRITTEN, _DELETED = WasteCause.OVERWRITTEN, WasteCause.DELETED
-_CHMOD, _CHOWN, _TOUCH = WasteCause.COPY_UP_CHMOD, WasteCause.COPY_UP_CHOWN, WasteCause.COPY_UP_TOUCH
-# A frozen dataclass's __init__ sets each field through object.__setattr__ (about 1 µs per event, and an
-# image may have millions of events); setting the slots directly builds the same immutable object.
-_new_event = object.__new__
-_SET_PATH, _SET_BYTES, _SET_WRITTEN, _SET_HIDDEN, _SET_CAUSE = (
-    WasteEvent.__dict__[name].__set__ for name in ("path", "bytes", "written_by", "hidden_by", "cause")
-)
+_OVERWRITTEN, _DELETED = OVERWRITTEN_CODE, DELETED_CODE
+_CHMOD, _CHOWN, _TOUCH = CHMOD_CODE, CHOWN_CODE, TOUCH_CODE
+_HOLDS_BYTES = (REGULAR, HARDLINK)
+_KIND, _SIZE, _META, _WRITER, _INODE = (itemgetter(n) for n in (0, 1, 2, 3, 5))
 
 
 class ChangeLog:
@@ -87,7 +94,7 @@ class LayerCounts:
 class ReplayResult:
     root: Dir
     counts: list[LayerCounts]
-    events: list[WasteEvent]
+    events: WasteLog
     changes: list[ChangeLog | None]
     visible_bytes: int
 
@@ -95,7 +102,7 @@ class ReplayResult:
 class _Replayer:
     def __init__(self, keep_changes: bool, digests: list[dict[str, str]] | None) -> None:
         self.root = Dir(-1)
-        self.events: list[WasteEvent] = []
+        self.events = WasteLog()
         self.refs: dict[int, list[int]] = {}  # inode -> [references, layer that wrote it]; links only
         self.next_inode = 0
         self.keep_changes = keep_changes
@@ -105,7 +112,7 @@ class _Replayer:
         self.removed: list[LayerFile] = []
         self.generation = 0
 
-    def _release(self, path: str, node: FileNode, cause: WasteCause) -> None:
+    def _release(self, path: str, node: FileNode, cause: int) -> None:
         """`path` ('/a/b') no longer shows `node`: its bytes are waste unless a hard link still holds them."""
         kind, size, _meta, written, _link, inode = node
         if inode >= 0:
@@ -115,16 +122,10 @@ class _Replayer:
                 return
             written = shared[1]
             del self.refs[inode]
-        if size and kind in (REGULAR, HARDLINK):
-            event = _new_event(WasteEvent)
-            _SET_PATH(event, path)
-            _SET_BYTES(event, size)
-            _SET_WRITTEN(event, written)
-            _SET_HIDDEN(event, self.layer)
-            _SET_CAUSE(event, cause)
-            self.events.append(event)
+        if size and kind in _HOLDS_BYTES:
+            self.events.add(path, size, written, self.layer, cause)
 
-    def _remove(self, path: str, node: Dir | FileNode, cause: WasteCause, count: bool) -> None:
+    def _remove(self, path: str, node: Dir | FileNode, cause: int, count: bool) -> None:
         """Drop `node` (and its subtree); `count` says whether it shows as a removal in this layer."""
         self.generation += 1
         if isinstance(node, Dir):
@@ -164,7 +165,7 @@ class _Replayer:
             node = fresh
         return node
 
-    def _cause(self, old: FileNode, kind: str, size: int, meta: Meta, path: str) -> WasteCause:
+    def _cause(self, old: FileNode, kind: str, size: int, meta: Meta, path: str) -> int:
         if old[0] != REGULAR or kind != REGULAR or old[1] != size:
             return _OVERWRITTEN
         if self.digests is not None:
@@ -214,34 +215,37 @@ class _Replayer:
         self._clear(content)
         total = len(content)
         codes = bytearray(total) if self.keep_changes else None
-        names, kinds, sizes, metas, dirs = (
-            content.names, content.kinds, content.sizes, content.metas, content.dirs
-        )
+        names, kinds, dirs = content.names, content.kinds, content.dirs
         added = modified = bytes_added = bytes_modified = 0
         starts = content.runs
         for run, start in enumerate(starts):
             if cancel is not None:
                 cancel.check()
             end = starts[run + 1] if run + 1 < len(starts) else total
-            shown = dirs[content.parents[start]]
+            shown = dirs[content.run_dirs[run]]
             parent = self._walk(shown[1:-1].split("/") if len(shown) > 1 else [], True)
             assert parent is not None
             children = parent.children
             run_kinds = kinds[start:end]
             if run_kinds.count(REGULAR) == end - start:
-                # Only new regular files (the bulk of most layers): insert the run at C speed.
                 fresh = names[start:end]
-                if children.keys().isdisjoint(fresh) and len(set(fresh)) == end - start:
-                    run_sizes = sizes[start:end]
-                    nodes = zip(repeat(REGULAR), run_sizes, metas[start:end], repeat(index), repeat(""),
-                                repeat(-1), strict=False)  # the repeats end with the run's sizes
-                    children.update(zip(fresh, nodes, strict=True))
-                    added += end - start
-                    bytes_added += sum(run_sizes)
-                    if codes is not None:
-                        codes[start:end] = b"\x01" * (end - start)
-                    continue
-            counted = self._apply_run(index, content, start, end, children, codes)
+                if len(set(fresh)) == end - start:
+                    if children.keys().isdisjoint(fresh):
+                        # Only new regular files (the bulk of most layers): insert the run at C speed.
+                        bytes_added += self._insert(index, fresh, content, start, end, children)
+                        added += end - start
+                        if codes is not None:
+                            codes[start:end] = b"\x01" * (end - start)
+                        continue
+                    if self.digests is None:
+                        replaced = self._replace_run(index, fresh, content, start, end, children, shown)
+                        if replaced is not None:
+                            modified += end - start
+                            bytes_modified += replaced
+                            if codes is not None:
+                                codes[start:end] = b"\x02" * (end - start)
+                            continue
+            counted = self._apply_run(index, content, start, end, children, codes, shown)
             added, modified = added + counted[0], modified + counted[1]
             bytes_added, bytes_modified = bytes_added + counted[2], bytes_modified + counted[3]
         counts = self.counts
@@ -249,13 +253,57 @@ class _Replayer:
         counts.bytes_added, counts.bytes_modified = bytes_added, bytes_modified
         return ChangeLog(content, codes, self.removed) if codes is not None else None
 
+    @staticmethod
+    def _insert(index: int, fresh: list[str], content: LayerContent, start: int, end: int,
+                children: dict[str, Dir | FileNode]) -> int:
+        """Put a run of regular files into `children`; their bytes."""
+        run_sizes = content.sizes[start:end]
+        nodes = zip(repeat(REGULAR), run_sizes, content.metas[start:end], repeat(index), repeat(""),
+                    repeat(-1), strict=False)  # the repeats end with the run's sizes
+        children.update(zip(fresh, nodes, strict=True))
+        return sum(run_sizes)
+
+    def _replace_run(self, index: int, fresh: list[str], content: LayerContent, start: int, end: int,
+                     children: dict[str, Dir | FileNode], shown: str) -> int | None:
+        """A run of regular files that each replace an unshared file (a `chmod -R` copies a whole
+        directory up): events and nodes built in bulk; None when the run is anything else."""
+        found = list(map(children.get, fresh))
+        if set(map(type, found)) != {tuple}:
+            return None  # a new name, or a directory replaced by a file
+        olds = cast(list[FileNode], found)
+        if max(map(_INODE, olds)) >= 0:
+            return None  # hard-linked bytes are released one by one
+        run_sizes, run_metas = content.sizes[start:end], content.metas[start:end]
+        old_sizes, old_metas = list(map(_SIZE, olds)), list(map(_META, olds))
+        old_kinds = set(map(_KIND, olds))
+        uniform = old_kinds == {REGULAR} and old_sizes == run_sizes.tolist()
+        if uniform and len(set(old_metas)) == 1 and len(set(run_metas)) == 1:
+            # One mode/owner change for the whole run (chmod -R, chown -R): one cause for every file.
+            before, after = old_metas[0], run_metas[0]
+            cause = _CHMOD if before[0] != after[0] else (_TOUCH if before == after else _CHOWN)
+            causes = bytes([cause]) * len(olds)
+        else:
+            causes = bytes([
+                _OVERWRITTEN if old[0] != REGULAR or old[1] != size else
+                (_CHMOD if old[2][0] != meta[0] else (_TOUCH if old[2] == meta else _CHOWN))
+                for old, size, meta in zip(olds, run_sizes, run_metas, strict=True)
+            ])
+        if 0 not in old_sizes and old_kinds <= set(_HOLDS_BYTES):
+            self.events.add_many([shown + name for name in fresh], old_sizes, map(_WRITER, olds), index,
+                                 causes)
+        else:
+            held = [n for n, old in enumerate(olds) if old[1] and old[0] in _HOLDS_BYTES]
+            self.events.add_many([shown + fresh[n] for n in held], [old_sizes[n] for n in held],
+                                 [olds[n][3] for n in held], index, bytes(causes[n] for n in held))
+        return self._insert(index, fresh, content, start, end, children)
+
     def _apply_run(
         self, index: int, content: LayerContent, start: int, end: int,
-        children: dict[str, Dir | FileNode], codes: bytearray | None,
+        children: dict[str, Dir | FileNode], codes: bytearray | None, shown: str,
     ) -> tuple[int, int, int, int]:
         """Entries `start` to `end` (one directory's) one by one; (added, modified, bytes of each)."""
-        links, shown = content.links, content.dirs[content.parents[start]]
-        digests, add_event = self.digests, self.events.append
+        links = content.links
+        digests, add_event = self.digests, self.events.add
         added = modified = bytes_added = bytes_modified = 0
         for number, (name, kind, size, meta) in enumerate(zip(
             content.names[start:end], content.kinds[start:end], content.sizes[start:end],
@@ -292,20 +340,14 @@ class _Replayer:
                 elif old[5] < 0 and digests is None:
                     # Inlined _cause and _release for an unshared file: a copy-up layer has one per entry.
                     old_kind, old_size, old_meta, written, _link, _inode = old
-                    if old_size and old_kind in (REGULAR, HARDLINK):
+                    if old_size and old_kind in _HOLDS_BYTES:
                         if old_kind != REGULAR or kind != REGULAR or old_size != size:
                             cause = _OVERWRITTEN
                         elif old_meta[0] != meta[0]:
                             cause = _CHMOD
                         else:
                             cause = _TOUCH if old_meta == meta else _CHOWN
-                        event = _new_event(WasteEvent)
-                        _SET_PATH(event, path)
-                        _SET_BYTES(event, old_size)
-                        _SET_WRITTEN(event, written)
-                        _SET_HIDDEN(event, index)
-                        _SET_CAUSE(event, cause)
-                        add_event(event)
+                        add_event(path, old_size, written, index, cause)
                 else:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
                 modified += 1
@@ -358,12 +400,19 @@ def visible_bytes(root: Dir) -> int:
     seen: set[int] = set()
     stack = [root]
     while stack:
-        for child in stack.pop().children.values():
+        children = stack.pop().children.values()
+        if children and set(map(type, children)) == {tuple}:
+            files = cast("list[FileNode]", list(children))
+            if max(map(_INODE, files)) < 0:
+                # Files only, none hard-linked (most folders): only regular files have a size; summed in C.
+                total += sum(map(_SIZE, files))
+                continue
+        for child in children:
             if isinstance(child, Dir):
                 stack.append(child)
                 continue
             kind, size, _meta, _layer, _link, inode = child
-            if not size or kind not in (REGULAR, HARDLINK):
+            if not size or kind not in _HOLDS_BYTES:
                 continue
             if inode >= 0:
                 if inode in seen:

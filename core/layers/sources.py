@@ -1,18 +1,20 @@
 """Where images come from: a `docker save` archive (classic or Docker 25+ OCI layout), an OCI image
 layout directory, or a stream from the engine; each is turned into an `ImageData`.
 
-Contract: an archive is read in one forward pass and never spooled to disk. Layers are parsed as they
-arrive, in whatever order the archive stores them (the classic layout sorts them by id and puts
-`manifest.json` last), and are put in order from the manifest at the end; small JSON members (config,
-manifest, index) are kept in memory. Blobs that are neither JSON nor a tar only matter, and only
-raise, if the manifest names them as layers. Nested OCI indexes are followed; the first image
-manifest for linux (preferring amd64) is used.
+Contract: nothing is spooled to disk. A stream (the engine's `docker save`) is read in one forward
+pass: layers are parsed as they arrive, in whatever order the archive stores them (the classic layout
+sorts them by id and puts `manifest.json` last), and are put in order from the manifest at the end. An
+archive file is walked once over its outer headers only (layer data is skipped by seeking), then the
+layers the manifest names are parsed from their byte ranges, on every core for a big image
+(`parallel.read_jobs`); an OCI directory's blobs likewise. Small JSON members (config, manifest,
+index) are kept in memory. Blobs that are neither JSON nor a tar only matter, and only raise, if the
+manifest names them as layers. Nested OCI indexes are followed; the first image manifest for linux
+(preferring amd64) is used.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any
 
 from core.layers.content import LayerContent, MetaInterner, normalise, read_layer
 from core.layers.errors import LayerError
+from core.layers.parallel import LayerJob, read_jobs
 from core.layers.streams import FileStream, PrefixedStream, Stream
 from core.layers.tarstream import HARDLINK, REGULAR, SYMLINK, NotATar, TarReader
 from core.progress import CancelToken, Progress, ProgressCallback, no_progress
@@ -90,21 +93,14 @@ def read_image_tar(
             cancel.check()
         path = normalise(entry.name)
         if entry.kind in (SYMLINK, HARDLINK):
-            target = normalise(entry.linkname)
-            if entry.kind == SYMLINK:
-                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), entry.linkname))
-            aliases[path] = normalise(target)
+            aliases[path] = _alias_target(path, entry.kind, entry.linkname)
         elif entry.kind == REGULAR:
             is_blob = path.startswith("blobs/") or path.endswith("/layer.tar")
             if is_blob:
                 head = reader.read(min(entry.size, 512))
                 if head[:1] == b"{" and not path.endswith("/layer.tar"):
                     if entry.size <= JSON_LIMIT:
-                        data = head + reader.read(entry.size - len(head))
-                        try:
-                            jsons[path] = json.loads(data)
-                        except ValueError:
-                            not_layers[path] = f"{path} is neither a tar nor JSON"
+                        _keep_json(jsons, not_layers, path, head + reader.read(entry.size - len(head)))
                 else:
                     progress(Progress("layers", len(contents), 0, f"reading {path}"))
                     try:
@@ -115,11 +111,7 @@ def read_image_tar(
                     except LayerError as exc:
                         # Only an error if the manifest names it; a cut archive fails at next().
                         not_layers[path] = str(exc)
-            elif (
-                (path.endswith(".json") or path in ("repositories", "oci-layout"))
-                and "/" not in path
-                and entry.size <= JSON_LIMIT
-            ):
+            elif _is_metadata(path, entry.size):
                 jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
         if position is not None and total:
             progress(Progress("reading", position(), total, path))
@@ -127,13 +119,11 @@ def read_image_tar(
     return _assemble(name, jsons, contents, aliases, not_layers)
 
 
-def _assemble(
-    name: str,
-    jsons: dict[str, Any],
-    contents: dict[str, LayerContent],
-    aliases: dict[str, str],
-    not_layers: dict[str, str],
-) -> ImageData:
+def _image_keys(
+    name: str, jsons: dict[str, Any], aliases: dict[str, str]
+) -> tuple[str, dict[str, Any], list[str]]:
+    """(layout, config, layer paths in image order, symlinks resolved) from the archive's JSON members."""
+
     def real(path: str) -> str:
         seen = 0
         while path in aliases and seen < 40:
@@ -154,15 +144,28 @@ def _assemble(
         config, keys = _oci_index(get_json, name)
     else:
         raise LayerError(f"{name} is not an image archive (no manifest.json or index.json inside)")
+    return layout, config, [real(key) for key in keys]
+
+
+def _missing(name: str, number: int, key: str, not_layers: dict[str, str]) -> LayerError:
+    if key in not_layers:
+        return LayerError(f"layer {number} of {name}: {not_layers[key]}")
+    return LayerError(f"layer {number} of {name} ({key}) is missing from the archive")
+
+
+def _assemble(
+    name: str,
+    jsons: dict[str, Any],
+    contents: dict[str, LayerContent],
+    aliases: dict[str, str],
+    not_layers: dict[str, str],
+) -> ImageData:
+    layout, config, keys = _image_keys(name, jsons, aliases)
     layers = []
     for number, key in enumerate(keys, start=1):
-        path = real(key)
-        if path in contents:
-            layers.append(contents[path])
-        elif path in not_layers:
-            raise LayerError(f"layer {number} of {name}: {not_layers[path]}")
-        else:
-            raise LayerError(f"layer {number} of {name} ({key}) is missing from the archive")
+        if key not in contents:
+            raise _missing(name, number, key, not_layers)
+        layers.append(contents[key])
     return ImageData(name, layout, config, layers)
 
 
@@ -239,26 +242,88 @@ def read_archive(
     path: Path,
     *,
     deep: bool = False,
+    workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImageData:
-    """Read a `docker save` archive (either layout) from a file."""
+    """Read a `docker save` archive (either layout) from a file: outer headers, then the layers."""
+    name = str(path)
     try:
-        handle = path.open("rb", buffering=1 << 20)
+        handle = path.open("rb", buffering=1 << 16)
     except OSError as exc:
         raise LayerError(f"cannot open {path}: {exc.strerror}") from None
     with handle:
-        total = os.fstat(handle.fileno()).st_size
-        return read_image_tar(
-            FileStream(handle), str(path), deep=deep, progress=progress, cancel=cancel,
-            total=total, position=handle.tell,
-        )
+        jsons, blobs, aliases, not_layers = _scan_archive(handle, name, cancel)
+    layout, config, keys = _image_keys(name, jsons, aliases)
+    jobs = []
+    for number, key in enumerate(keys, start=1):
+        if key not in blobs:
+            raise _missing(name, number, key, not_layers)
+        offset, size = blobs[key]
+        jobs.append(LayerJob(name, offset, size, key, f"layer {number} of {name} ({key})"))
+    layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
+    return ImageData(name, layout, config, layers)
+
+
+def _scan_archive(
+    handle: Any, name: str, cancel: CancelToken | None
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str], dict[str, str]]:
+    """The archive's JSON members, where each blob's bytes are (offset, size), links, and non-layers."""
+    reader = TarReader(FileStream(handle), f"archive {name}")
+    jsons: dict[str, Any] = {}
+    blobs: dict[str, tuple[int, int]] = {}
+    aliases: dict[str, str] = {}
+    not_layers: dict[str, str] = {}
+    try:
+        entry = reader.next()
+    except NotATar:
+        raise LayerError(f"{name} is not an image archive (not a tar file)") from None
+    while entry is not None:
+        if cancel is not None:
+            cancel.check()
+        path = normalise(entry.name)
+        if entry.kind in (SYMLINK, HARDLINK):
+            aliases[path] = _alias_target(path, entry.kind, entry.linkname)
+        elif entry.kind == REGULAR:
+            if path.startswith("blobs/") or path.endswith("/layer.tar"):
+                offset = handle.tell() - reader.buffered
+                head = reader.read(min(entry.size, 512))
+                if head[:1] == b"{" and not path.endswith("/layer.tar"):
+                    if entry.size <= JSON_LIMIT:
+                        _keep_json(jsons, not_layers, path, head + reader.read(entry.size - len(head)))
+                elif len(head) < min(entry.size, 512):
+                    raise LayerError(f"archive {name} is truncated (it ends inside a file's data)")
+                else:
+                    blobs[path] = (offset, entry.size)
+            elif _is_metadata(path, entry.size):
+                jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
+        entry = reader.next()
+    return jsons, blobs, aliases, not_layers
+
+
+def _alias_target(path: str, kind: str, linkname: str) -> str:
+    if kind == SYMLINK:
+        return normalise(posixpath.normpath(posixpath.join(posixpath.dirname(path), linkname)))
+    return normalise(linkname)
+
+
+def _keep_json(jsons: dict[str, Any], not_layers: dict[str, str], path: str, data: bytes) -> None:
+    try:
+        jsons[path] = json.loads(data)
+    except ValueError:
+        not_layers[path] = f"{path} is neither a tar nor JSON"
+
+
+def _is_metadata(path: str, size: int) -> bool:
+    return (path.endswith(".json") or path in ("repositories", "oci-layout")) and "/" not in path \
+        and size <= JSON_LIMIT
 
 
 def read_oci_dir(
     root: Path,
     *,
     deep: bool = False,
+    workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> ImageData:
@@ -279,24 +344,15 @@ def read_oci_dir(
     if not (root / "index.json").is_file():
         raise LayerError(f"{name} is not an OCI image layout (no index.json)")
     config, keys = _oci_index(get_json, name)
-    interner = MetaInterner()
-    parsed: dict[str, LayerContent] = {}
-    layers = []
+    jobs = []
     for number, key in enumerate(keys, start=1):
-        if cancel is not None:
-            cancel.check()
-        progress(Progress("layers", number - 1, len(keys), key))
-        if key not in parsed:
-            try:
-                handle = (root / key).open("rb")
-            except FileNotFoundError:
-                raise LayerError(f"layer {number} of {name} ({key}) is missing") from None
-            except OSError as exc:
-                raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
-            with handle:
-                parsed[key] = read_layer(
-                    FileStream(handle), key, f"layer {number} of {name}", interner, deep=deep, cancel=cancel
-                )
-        layers.append(parsed[key])
-    progress(Progress("layers", len(keys), len(keys), "done"))
+        blob = root / key
+        try:
+            size = blob.stat().st_size
+        except FileNotFoundError:
+            raise LayerError(f"layer {number} of {name} ({key}) is missing") from None
+        except OSError as exc:
+            raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
+        jobs.append(LayerJob(str(blob), 0, size, key, f"layer {number} of {name}"))
+    layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
     return ImageData(name, "oci-dir", config, layers)

@@ -157,6 +157,11 @@ class TarReader:
     def remaining(self) -> int:
         return self._remaining
 
+    @property
+    def buffered(self) -> int:
+        """Bytes read ahead from the stream but not consumed: the stream's position minus this is ours."""
+        return len(self._buf) - self._pos
+
     def _advance(self, n: int) -> None:
         pos = self._pos + n
         if pos <= len(self._buf):
