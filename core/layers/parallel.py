@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
 
@@ -111,9 +113,30 @@ def read_jobs(
     return [by_place[(job.file, job.offset, job.size)] for job in jobs]
 
 
+@contextmanager
+def _stderr_with_a_descriptor() -> Iterator[None]:
+    """Multiprocessing's helper processes inherit `sys.stderr.fileno()`; a UI that captures stderr
+    (Textual's returns -1) would make their start fail, so they get /dev/null for that moment."""
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        yield
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w") as null:
+        sys.stderr = null
+        try:
+            yield
+        finally:
+            sys.stderr = saved
+
+
 def _read_in_pool(jobs: list[LayerJob], deep: bool, count: int, progress: ProgressCallback,
                   cancel: CancelToken | None) -> dict[LayerJob, LayerContent]:
-    pool: Pool = _context().Pool(count)
+    with _stderr_with_a_descriptor():
+        pool: Pool = _context().Pool(count)
     try:
         # Largest first, so one big layer does not start last and leave the other cores idle.
         pending: dict[LayerJob, AsyncResult[LayerContent]] = {

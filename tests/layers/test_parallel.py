@@ -116,3 +116,35 @@ def test_small_images_are_read_in_process() -> None:
     assert worker_count(small, None) == 1
     assert worker_count(big, None) == min(2, multiprocessing.cpu_count())
     assert worker_count(small, 8) == 2  # never more processes than layers with bytes
+
+
+CAPTURED_STDERR = """
+import sys, threading
+sys.path.insert(0, {root!r})
+from core.layers import analyse_image
+
+class Capture:  # what a full-screen UI puts in place of stderr (Textual's fileno() is -1)
+    def write(self, text): return len(text)
+    def flush(self): pass
+    def fileno(self): return -1
+
+sys.stderr = Capture()
+done = []
+worker = threading.Thread(target=lambda: done.append(analyse_image({target!r}, workers=2)))
+worker.start()
+worker.join(60)
+print(done[0].wasted_bytes if done else "failed")
+"""
+
+
+def test_parallel_read_under_a_ui_that_captures_stderr(tmp_path: Path) -> None:
+    """A fresh process (so no helper process is running yet) whose stderr has no descriptor."""
+    import subprocess
+    import sys
+
+    archive = docker_archive(tmp_path / "img.tar", _layers())
+    root = str(Path(__file__).resolve().parents[2])
+    code = CAPTURED_STDERR.format(root=root, target=str(archive))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    expected = analyse_image(str(archive), workers=1).wasted_bytes
+    assert out.stdout.strip() == str(expected), out.stdout + out.stderr
