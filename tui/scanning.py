@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from core.config import ConfigError, load_config
+from core.config import ConfigError, load_config_or_default
 from core.discovery import InfraIndex
 from core.dupes.model import DuplicateCluster
 from core.dupes.propose import NotProposable, propose_abstraction
@@ -167,7 +167,8 @@ class ScanningMixin:
         """Scan chunk by chunk, posting cumulative findings; unchanged files reuse their findings."""
         started = time.perf_counter()
         self._stamps, self._stamped = stamp_files(index.root, sorted(index.files)), index
-        config = scan_config(load_config(index.root))
+        # A broken settings file is reported once, by discovery; the scan goes on with the defaults.
+        config = scan_config(load_config_or_default(index.root)[0])
         basis = (frozenset(index.files), config)
         if basis != self._cache_basis:
             self._finding_cache = {}

@@ -43,3 +43,6 @@ async def test_broken_settings_are_reported_and_the_repository_still_opens(
         await wait_ready(pilot)
         assert app.index is not None and "vendor/thirdparty/Dockerfile" in app.index.files
         assert any("configuration ignored" in n and "exclude must be a list" in n for n in notices(app))
+        # The scans go on with the defaults: the unpinned base image in vendor/ is found, nothing failed.
+        assert any(f.path == "vendor/thirdparty/Dockerfile" for f in app.findings)
+        assert "failed" not in str(app.main_screen.query_one("#status-text").render())

@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.config import ConfigError, load_config
+from core.config import load_config_or_default
 from core.patching.apply import ApplyRefused, ApplyResult, Problem, apply_proposal, check_proposal
 from core.patching.diff import FileDiff, Hunk, StaleFile, file_diff
 from core.patching.gate import PathRefused
@@ -131,10 +131,7 @@ class ReviewScreen(ModalScreen[ApplyResult | None]):
         self.root = Path(root)
         self.proposal = proposal
         if commit is None:
-            try:
-                commit = load_config(self.root).commit_after_apply
-            except ConfigError:
-                commit = False
+            commit = load_config_or_default(self.root)[0].commit_after_apply
         self._commit_default = commit
         self.diffs: list[FileDiff | None] = []
         self._load_problems: dict[int, str] = {}

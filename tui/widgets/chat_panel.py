@@ -45,7 +45,7 @@ from core.agent.events import (
 from core.agent.settings import HOW_TO_SET_KEY, MissingApiKey, resolve_model
 from core.agent.store import ConversationStore
 from core.agent.tools import RepoTools
-from core.config import Config, ConfigError, load_config
+from core.config import load_config_or_default
 from core.discovery import InfraIndex
 from core.patching.proposal import Proposal
 from tui.commands_palette import PaletteCommand, register_command
@@ -318,10 +318,7 @@ class ChatPanel(Vertical):
         if self._session is not None:
             self._session.tools.index = index
             return self._session
-        try:
-            config = load_config(self.root)
-        except ConfigError:
-            config = Config()
+        config = load_config_or_default(self.root)[0]
         self._commit_after_apply = config.commit_after_apply
         tools = RepoTools(index, findings=self._app_list("findings"),
                           duplicates=self._app_list("clusters", "duplicates", "duplicate_clusters"),
