@@ -1,4 +1,5 @@
-"""Building blocks every abstraction proposal shares: the refusal, YAML text, names, paths.
+"""Building blocks every abstraction proposal shares: the refusal, YAML text, names, paths, and the
+parts of a composite action (its steps, inputs, calls and expansion) that several proposals build.
 
 Kept apart from `core.dupes.propose` so that each abstraction module (composite action, reusable
 workflow, anchors, compose extends, base stage) depends on these and `propose` dispatches to them all.
@@ -14,6 +15,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
+
+from core.discovery import InfraIndex
+from core.dupes.canonical import exact_form
+from core.dupes.model import DuplicateCluster, Occurrence
+from core.parsing import ParsedFile
+from core.yamlnodes import Node, get, seq
 
 _PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./-]*$")
 
@@ -57,6 +64,109 @@ def dump_yaml(data: Any) -> str:
 
 
 # --- composite action -------------------------------------------------------------------------------
+
+SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
+
+
+def file_lines(parsed: ParsedFile) -> list[str]:
+    """A parsed file's text as lines, for line-placed edits."""
+    return parsed.text.split("\n")
+
+
+def indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def steps_nodes(parsed: ParsedFile, occ: Occurrence) -> list[Node]:
+    """The step nodes a copy of a step run spans (in a workflow job or a composite action)."""
+    doc = parsed.docs[0]
+    if occ.container == "runs.steps":
+        steps = seq(get(get(doc, "runs"), "steps"))
+    else:
+        job = occ.container.split(".", 1)[1].rsplit(".", 1)[0]
+        steps = seq(get(get(get(doc, "jobs"), job), "steps"))
+    return steps[occ.index : occ.index + occ.length]
+
+
+def set_path(step: dict[str, Any], path: str, value: str) -> None:
+    """Set the leaf at a dotted `path` of a step (a parameter's `where` without its step index)."""
+    keys = path.split(".")
+    target: Any = step
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+
+
+def replace_calls(cluster: DuplicateCluster, index: InfraIndex, title: str, action_path: str,
+                  caller_with: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Each copy's lines replaced by a call, bottom-up so earlier line numbers stay valid."""
+    new_texts: dict[str, list[str]] = {}
+    order = sorted(range(cluster.copies), key=lambda i: -cluster.occurrences[i].start_line)
+    for i in order:
+        occ = cluster.occurrences[i]
+        lines = new_texts.setdefault(occ.path, file_lines(index.parsed[occ.path]))
+        pad = " " * indent_of(lines[occ.start_line - 1])
+        call = [f"{pad}- name: {yaml_scalar(title)}", f"{pad}  uses: ./{action_path.rsplit('/', 1)[0]}"]
+        if caller_with[i]:
+            call.append(f"{pad}  with:")
+            call.extend(f"{pad}    {k}: {yaml_scalar(v)}" for k, v in caller_with[i].items())
+        lines[occ.start_line - 1 : occ.end_line] = call
+    return new_texts
+
+
+def secrets_to_inputs(value: Any, inputs: dict[str, dict[str, Any]],
+                      caller_with: list[dict[str, str]]) -> Any:
+    """Composite actions cannot read `secrets`: each secret becomes an input the caller passes."""
+    if isinstance(value, dict):
+        return {k: secrets_to_inputs(v, inputs, caller_with) for k, v in value.items()}
+    if not isinstance(value, str) or "secrets." not in value:
+        return value
+
+    def swap(match: re.Match[str]) -> str:
+        secret = match.group(1)
+        name = secret.lower().replace("_", "-")
+        inputs.setdefault(name, {"description": f"the {secret} secret", "required": True})
+        for caller in caller_with:
+            caller[name] = f"${{{{ secrets.{secret} }}}}"
+        return f"${{{{ inputs.{name} }}}}"
+
+    return SECRET_REF.sub(swap, value)
+
+
+def step_title(step: dict[str, Any]) -> str:
+    """A short human title for a step: its name, the action it uses, or its first command."""
+    if step.get("name"):
+        return str(step["name"])
+    if step.get("uses"):
+        return str(step["uses"]).split("@")[0].rsplit("/", 1)[-1]
+    return str(step.get("run", "run")).strip().split("\n")[0][:20]
+
+
+def action_name(steps: list[dict[str, Any]], index: InfraIndex) -> str:
+    """A folder name for a new composite action, unused in the repository."""
+    uses = [str(s["uses"]).split("@")[0].rsplit("/", 1)[-1] for s in steps if s.get("uses")]
+    base = slug("-".join(uses[:2]) or step_title(steps[0]))
+    name, n = base, 2
+    while any(p.startswith(f".github/actions/{name}/") for p in index.files):
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def expand_steps(steps: list[dict[str, Any]], values: dict[str, str], added_shell: list[int]) -> list[Any]:
+    """A composite action's steps as one caller runs them (inputs substituted), in canonical form."""
+    out = []
+    for j, step in enumerate(steps):
+        text = json.dumps(step)
+        for name, value in values.items():
+            text = text.replace(f"${{{{ inputs.{name} }}}}", json.dumps(value)[1:-1])
+        expanded = json.loads(text)
+        if j in added_shell:
+            expanded.pop("shell", None)
+        out.append(exact_form(strip_uses_ref(expanded)))
+    return out
+
+
 
 
 def strip_uses_ref(step: dict[str, Any]) -> dict[str, Any]:

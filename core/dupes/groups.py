@@ -22,9 +22,11 @@ SEQUENCE_CATEGORIES = {
     "gha-step": "gha-steps",
     "gitlab-script": "gitlab-script",
     "docker-instruction": "docker-run",
+    "docker-command": "docker-commands",  # the `&&`/`;` commands of one RUN, so chains match across RUNs
     "shell-statement": "shell-statements",
 }
-WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys", "k8s-manifest")
+WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys", "k8s-manifest",
+                    "docker-stage", "compose-block")
 _TOUCH_KEYS = ("secrets", "env", "runs-on", "needs", "services", "if")
 
 
@@ -84,20 +86,28 @@ def _parameters(copies: Sequence[Sequence[Unit]]) -> tuple[list[Parameter], list
     return params, notes, not params and not notes
 
 
+#: category -> (abstraction when every copy is in one file, abstraction across files)
+ABSTRACTIONS = {
+    "gha-steps": ("composite-action", "composite-action"),
+    "gha-job": ("yaml-anchor", "reusable-workflow"),
+    "gitlab-job": ("gitlab-extends", "gitlab-extends"),
+    "gitlab-script": ("gitlab-extends", "gitlab-extends"),
+    "compose-service": ("compose-anchor", "compose-extends"),
+    "docker-run": ("docker-base-stage", "docker-base-stage"),
+    "docker-commands": ("docker-script", "docker-script"),
+    "docker-stage": ("docker-base-stage", "docker-base-stage"),
+    "compose-block": ("yaml-anchor", "compose-include"),
+    "shell-statements": ("shell-lib", "shell-lib"),
+    "shell-function": ("shell-lib", "shell-lib"),
+    "env-keys": ("env-template", "env-template"),
+    "k8s-manifest": ("kustomize-base", "kustomize-base"),
+}
+
+
 def _abstraction(category: str, occurrences: Sequence[Occurrence]) -> str:
     same_file = len({o.path for o in occurrences}) == 1
-    return {
-        "gha-steps": "composite-action",
-        "gha-job": "yaml-anchor" if same_file else "reusable-workflow",
-        "gitlab-job": "gitlab-extends",
-        "gitlab-script": "gitlab-extends",
-        "compose-service": "compose-anchor" if same_file else "compose-extends",
-        "docker-run": "docker-base-stage",
-        "shell-statements": "shell-lib",
-        "shell-function": "shell-lib",
-        "env-keys": "env-template",
-        "k8s-manifest": "kustomize-base",
-    }.get(category, "manual")
+    choices = ABSTRACTIONS.get(category)
+    return "manual" if choices is None else choices[0 if same_file else 1]
 
 
 def _cluster(category: str, runs: list[list[Unit]]) -> DuplicateCluster:
@@ -114,7 +124,9 @@ def _cluster(category: str, runs: list[list[Unit]]) -> DuplicateCluster:
         for run in runs
     )
     params, notes, exact = _parameters(runs)
-    lines_each = round(sum(o.lines for o in occurrences) / len(occurrences))
+    # The copied units' own lines: a span may hold other things between them (a shell function
+    # defined between two copied statements), which the abstraction would not remove.
+    lines_each = round(sum(u.lines for run in runs for u in run) / len(runs))
     key = "|".join(f"{o.path}:{o.start_line}" for o in occurrences)
     from core.dupes.canonical import digest
 

@@ -32,6 +32,24 @@ class Parameter:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """A unit only some copies have, in a near-miss group (copies equal apart from small gaps).
+
+    `kind` is "extra" (this copy has the unit, some others do not), "missing" (this copy lacks the
+    unit the others share; `line` is the line it would follow) or "replaced" (every copy has a unit
+    here, but not the same one).
+    """
+
+    occurrence: int  # which copy: index into the cluster's occurrences
+    position: int  # unit position inside that copy's span (where it would be, for "missing")
+    after: int  # shared units before it: the slot it fills in the shared sequence
+    kind: str
+    line: int
+    end_line: int  # a missing unit has no lines of its own: its `line` both times
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class DuplicateCluster:
     """A group of copies (not a pair) with what varies, what it touches and what to do about it."""
 
@@ -45,6 +63,9 @@ class DuplicateCluster:
     touches: tuple[str, ...]
     exact: bool  # every copy is identical in canonical form
     note: str = ""
+    #: near-miss groups only: units some copies have and others lack; `units_each` and `lines_each`
+    #: then count only the shared units, while each occurrence spans its gaps too
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def copies(self) -> int:

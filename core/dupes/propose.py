@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,30 @@ from core.discovery import InfraIndex
 from core.dupes.anchors import yaml_anchor
 from core.dupes.basestage import base_stage
 from core.dupes.building import (
+    COMPOSITE_UNSUPPORTED,
     NotProposable,
+    action_name,
     common_parent,
     dump_yaml,
+    expand_steps,
+    file_lines,
+    replace_calls,
+    secrets_to_inputs,
+    set_path,
     slug,
+    step_title,
+    steps_nodes,
     strip_uses_ref,
-    yaml_scalar,
 )
 from core.dupes.canonical import exact_form
+from core.dupes.compose_blocks import compose_block_proposal
 from core.dupes.compose_extends import compose_extends
+from core.dupes.existing_action import existing_action
+from core.dupes.gapped_action import gapped_composite
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.dupes.reusable import reusable_workflow
+from core.dupes.shell_runs import shell_run_library
+from core.dupes.stages import command_chain_proposal, stage_proposal
 from core.models import FileKind
 from core.parsing import ParsedFile
 from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
@@ -41,55 +53,24 @@ from core.yamlnodes import MappingNode, Node, compose_documents, get, items, las
 
 __all__ = ["NotProposable", "propose_abstraction"]
 
-_SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
-
-
-def _lines(parsed: ParsedFile) -> list[str]:
-    return parsed.text.split("\n")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _steps_nodes(parsed: ParsedFile, occ: Occurrence) -> list[Node]:
-    doc = parsed.docs[0]
-    if occ.container == "runs.steps":
-        steps = seq(get(get(doc, "runs"), "steps"))
-    else:
-        job = occ.container.split(".", 1)[1].rsplit(".", 1)[0]
-        steps = seq(get(get(get(doc, "jobs"), job), "steps"))
-    return steps[occ.index : occ.index + occ.length]
-
-
-def _set_path(step: dict[str, Any], path: str, value: str) -> None:
-    keys = path.split(".")
-    target: Any = step
-    for key in keys[:-1]:
-        target = target[key]
-    target[keys[-1]] = value
-
 
 def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     if any(o.length < 2 for o in cluster.occurrences):
         raise NotProposable("a single step is not worth a composite action")
     existing = [o.path for o in cluster.occurrences if index.parsed[o.path].kind is FileKind.GHA_ACTION]
     if existing:
-        folder = existing[0].rsplit("/", 1)[0]
-        raise NotProposable(f"these steps already live in the composite action ./{folder}; "
-                            "replace the copies with `uses: ./" + folder + "` and its inputs")
+        return existing_action(cluster, index)
     originals: list[list[dict[str, Any]]] = []
     for occ in cluster.occurrences:
-        nodes = _steps_nodes(index.parsed[occ.path], occ)
+        nodes = steps_nodes(index.parsed[occ.path], occ)
         if len(nodes) != occ.length:
             raise NotProposable(f"{occ.path} changed since the scan; rescan")
         originals.append([to_python(n) for n in nodes])
     for step in originals[0]:
-        if _COMPOSITE_UNSUPPORTED & set(step):
-            unsupported = sorted(_COMPOSITE_UNSUPPORTED & set(step))
+        if COMPOSITE_UNSUPPORTED & set(step):
+            unsupported = sorted(COMPOSITE_UNSUPPORTED & set(step))
             raise NotProposable(f"composite actions do not support {unsupported}")
-    name = _action_name(originals[0], index)
+    name = action_name(originals[0], index)
     steps = copy.deepcopy(originals[0])
     inputs: dict[str, dict[str, Any]] = {}
     caller_with: list[dict[str, str]] = [{} for _ in cluster.occurrences]
@@ -105,7 +86,7 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
                 raise NotProposable(f"the varying word {token!r} is not unique in its run block")
             steps[j][key] = body.replace(token, placeholder)
         else:
-            _set_path(steps[j], rest, placeholder)
+            set_path(steps[j], rest, placeholder)
         inputs[param.name] = {"description": f"{param.name} (was {', '.join(dict.fromkeys(param.values))})",
                               "required": True}
         for i, value in enumerate(param.values):
@@ -116,8 +97,8 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             step["shell"] = "bash"
             added_shell.append(j)
         for key, value in list(step.items()):
-            step[key] = _secrets_to_inputs(value, inputs, caller_with)
-    title = " + ".join(_short(s) for s in originals[0])[:60]
+            step[key] = secrets_to_inputs(value, inputs, caller_with)
+    title = " + ".join(step_title(s) for s in originals[0])[:60]
     action = {
         "name": title,
         "description": f"Steps shared by {cluster.copies} jobs ({', '.join(cluster.files)}); "
@@ -127,7 +108,7 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     }
     action_text = dump_yaml(action)
     action_path = f".github/actions/{name}/action.yml"
-    new_texts = _replace_calls(cluster, index, title, action_path, caller_with)
+    new_texts = replace_calls(cluster, index, title, action_path, caller_with)
     _verify_composite(cluster, originals, steps, added_shell, caller_with, new_texts, action_path)
     edits: list[FileEdit] = [make_create(index.root, action_path, action_text)]
     edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
@@ -146,79 +127,13 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     )
 
 
-def _replace_calls(cluster: DuplicateCluster, index: InfraIndex, title: str, action_path: str,
-               caller_with: list[dict[str, str]]) -> dict[str, list[str]]:
-    """Each copy's lines replaced by a call, bottom-up so earlier line numbers stay valid."""
-    new_texts: dict[str, list[str]] = {}
-    order = sorted(range(cluster.copies), key=lambda i: -cluster.occurrences[i].start_line)
-    for i in order:
-        occ = cluster.occurrences[i]
-        lines = new_texts.setdefault(occ.path, _lines(index.parsed[occ.path]))
-        pad = " " * _indent(lines[occ.start_line - 1])
-        call = [f"{pad}- name: {yaml_scalar(title)}", f"{pad}  uses: ./{action_path.rsplit('/', 1)[0]}"]
-        if caller_with[i]:
-            call.append(f"{pad}  with:")
-            call.extend(f"{pad}    {k}: {yaml_scalar(v)}" for k, v in caller_with[i].items())
-        lines[occ.start_line - 1 : occ.end_line] = call
-    return new_texts
-
-
-def _secrets_to_inputs(value: Any, inputs: dict[str, dict[str, Any]],
-                       caller_with: list[dict[str, str]]) -> Any:
-    """Composite actions cannot read `secrets`: each secret becomes an input the caller passes."""
-    if isinstance(value, dict):
-        return {k: _secrets_to_inputs(v, inputs, caller_with) for k, v in value.items()}
-    if not isinstance(value, str) or "secrets." not in value:
-        return value
-
-    def swap(match: re.Match[str]) -> str:
-        secret = match.group(1)
-        name = secret.lower().replace("_", "-")
-        inputs.setdefault(name, {"description": f"the {secret} secret", "required": True})
-        for caller in caller_with:
-            caller[name] = f"${{{{ secrets.{secret} }}}}"
-        return f"${{{{ inputs.{name} }}}}"
-
-    return _SECRET_REF.sub(swap, value)
-
-
-def _short(step: dict[str, Any]) -> str:
-    if step.get("name"):
-        return str(step["name"])
-    if step.get("uses"):
-        return str(step["uses"]).split("@")[0].rsplit("/", 1)[-1]
-    return str(step.get("run", "run")).strip().split("\n")[0][:20]
-
-
-def _action_name(steps: list[dict[str, Any]], index: InfraIndex) -> str:
-    uses = [str(s["uses"]).split("@")[0].rsplit("/", 1)[-1] for s in steps if s.get("uses")]
-    base = slug("-".join(uses[:2]) or _short(steps[0]))
-    name, n = base, 2
-    while any(p.startswith(f".github/actions/{name}/") for p in index.files):
-        name, n = f"{base}-{n}", n + 1
-    return name
-
-
-def _expand(steps: list[dict[str, Any]], values: dict[str, str], added_shell: list[int]) -> list[Any]:
-    out = []
-    for j, step in enumerate(steps):
-        text = json.dumps(step)
-        for name, value in values.items():
-            text = text.replace(f"${{{{ inputs.{name} }}}}", json.dumps(value)[1:-1])
-        expanded = json.loads(text)
-        if j in added_shell:
-            expanded.pop("shell", None)
-        out.append(exact_form(strip_uses_ref(expanded)))
-    return out
-
-
 def _verify_composite(cluster: DuplicateCluster, originals: list[list[dict[str, Any]]],
                       steps: list[dict[str, Any]], added_shell: list[int],
                       caller_with: list[dict[str, str]], new_texts: dict[str, list[str]],
                       action_path: str) -> None:
     for i, original in enumerate(originals):
         expected = [exact_form(strip_uses_ref(s)) for s in original]
-        if _expand(steps, caller_with[i], added_shell) != expected:
+        if expand_steps(steps, caller_with[i], added_shell) != expected:
             raise NotProposable("expanding the composite action does not give back the original steps")
     for path, lines in new_texts.items():
         docs, problem = compose_documents("\n".join(lines))
@@ -257,7 +172,7 @@ def _template(cluster: DuplicateCluster, index: InfraIndex, style: str) -> Propo
     ]
     if len(common) < 2:
         raise NotProposable("fewer than two settings are shared by every copy")
-    lines = _lines(parsed)
+    lines = file_lines(parsed)
     if style == "compose":
         template_name = slug("-".join(names[:2]) + "-common")
     else:
@@ -352,7 +267,7 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     if not cluster.exact:
         raise NotProposable("the functions differ; a shared library needs identical copies")
     first = cluster.occurrences[0]
-    func_lines = _lines(index.parsed[first.path])[first.start_line - 1 : first.end_line]
+    func_lines = file_lines(index.parsed[first.path])[first.start_line - 1 : first.end_line]
     folders = {str(Path(o.path).parent) for o in cluster.occurrences}
     common = Path(next(iter(folders))) if len(folders) == 1 else Path(common_parent(folders))
     lib_path = (common / "lib" / "common.sh").as_posix()
@@ -366,7 +281,7 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     for occ in cluster.occurrences:
         by_file.setdefault(occ.path, []).append(occ)
     for path, occs in by_file.items():
-        lines = _lines(index.parsed[path])
+        lines = file_lines(index.parsed[path])
         rel = Path(lib_path).relative_to(Path(path).parent) if lib_path.startswith(str(Path(path).parent)) \
             else Path("..") / lib_path
         source = f'. "$(dirname "$0")/{rel.as_posix()}"'
@@ -389,6 +304,8 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         parsed = index.parsed.get(occ.path)
         if parsed is None or parsed.problem is not None:
             raise NotProposable(f"{occ.path} is not parsed cleanly; fix it first")
+    if cluster.gaps:
+        return gapped_composite(cluster, index)
     if cluster.abstraction == "composite-action":
         return _composite(cluster, index)
     if cluster.abstraction == "compose-anchor":
@@ -399,6 +316,8 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         return _template(cluster, index, "gitlab")
     if cluster.abstraction == "shell-lib" and cluster.category == "shell-function":
         return _shell_lib(cluster, index)
+    if cluster.abstraction == "shell-lib" and cluster.category == "shell-statements":
+        return shell_run_library(cluster, index)
     if cluster.abstraction == "reusable-workflow" and cluster.category == "gha-job":
         return reusable_workflow(cluster, index)
     if cluster.abstraction == "yaml-anchor" and cluster.category == "gha-job":
@@ -407,4 +326,7 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         return compose_extends(cluster, index)
     if cluster.abstraction == "docker-base-stage" and cluster.category == "docker-run":
         return base_stage(cluster, index)
+    if (more := {"docker-stage": stage_proposal, "docker-commands": command_chain_proposal,
+                 "compose-block": compose_block_proposal}.get(cluster.category)) is not None:
+        return more(cluster, index)
     raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from core import __version__
-from core.dupes.model import DuplicateCluster
+from core.dupes.model import DuplicateCluster, Gap
 
 ABSTRACTION_TEXT = {
     "composite-action": "a composite action in .github/actions/",
@@ -19,6 +19,8 @@ ABSTRACTION_TEXT = {
     "shell-lib": "a shared library script the scripts source",
     "env-template": "one shared .env template",
     "kustomize-base": "a kustomize base with per-service patches (or a Helm chart)",
+    "docker-script": "a shared script each image copies in and runs (or a shared base image)",
+    "compose-include": "one shared compose file pulled in with include:",
 }
 CATEGORY_RULES = {
     "gha-steps": ("DT-U001", "Copy-pasted GitHub Actions steps"),
@@ -31,7 +33,24 @@ CATEGORY_RULES = {
     "shell-function": ("DT-U008", "Copy-pasted shell function"),
     "env-keys": ("DT-U009", "Repeated set of environment variables"),
     "k8s-manifest": ("DT-U010", "Copy-pasted Kubernetes manifest"),
+    "docker-commands": ("DT-U011", "Copy-pasted RUN command chain"),
+    "docker-stage": ("DT-U012", "Copy-pasted Dockerfile stage"),
+    "compose-block": ("DT-U013", "Copy-pasted compose top-level block"),
 }
+#: what one unit of a sequence category is called in a sentence
+UNIT_NOUNS = {"gha-steps": "step", "gitlab-script": "script line", "docker-run": "instruction",
+              "shell-statements": "statement", "docker-commands": "command"}
+
+
+def gap_text(cluster: DuplicateCluster, gap: Gap) -> str:
+    """One gap of a near-miss group as a sentence: "copy 2 has an extra step at line 14: <label>"."""
+    noun = UNIT_NOUNS.get(cluster.category, "unit")
+    copy = f"copy {gap.occurrence + 1}"
+    if gap.kind == "missing":
+        return f"{copy} is missing a {noun} after line {gap.line}: {gap.label}"
+    if gap.kind == "replaced":
+        return f"{copy} has a different {noun} at line {gap.line}: {gap.label}"
+    return f"{copy} has an extra {noun} at line {gap.line}: {gap.label}"
 
 
 def cluster_dict(cluster: DuplicateCluster) -> dict[str, object]:
@@ -51,6 +70,9 @@ def cluster_dict(cluster: DuplicateCluster) -> dict[str, object]:
         ],
         "parameters": [{"name": p.name, "where": p.where, "values": list(p.values)}
                        for p in cluster.parameters],
+        "gaps": [{"occurrence": g.occurrence, "kind": g.kind, "position": g.position, "after": g.after,
+                  "path": cluster.occurrences[g.occurrence].path, "line": g.line, "label": g.label,
+                  "text": gap_text(cluster, g)} for g in cluster.gaps],
     }
 
 
@@ -66,6 +88,7 @@ def render_text(clusters: Sequence[DuplicateCluster]) -> str:
             out.append(f"   {o.path}:{o.start_line}-{o.end_line}  {o.label}")
         for p in c.parameters:
             out.append(f"   parameter {p.name}: {' | '.join(p.values)}")
+        out.extend(f"   gap: {gap_text(c, g)}" for g in c.gaps)
         if c.touches:
             out.append(f"   touches: {', '.join(c.touches)}")
         if c.note:
@@ -114,7 +137,8 @@ def render_sarif(clusters: Sequence[DuplicateCluster]) -> str:
             **({"ruleIndex": index[rid]} if rid in index else {}),
             "level": "note",
             "message": {"text": f"{title}: {c.copies} copies of {c.lines_each} lines; "
-                                f"use {ABSTRACTION_TEXT.get(c.abstraction, c.abstraction)}."},
+                                f"use {ABSTRACTION_TEXT.get(c.abstraction, c.abstraction)}."
+                                + "".join(f" Near miss: {gap_text(c, g)}." for g in c.gaps)},
             "locations": [location(first.path, first.start_line, first.end_line)],
             "relatedLocations": [
                 {"id": i, **location(o.path, o.start_line, o.end_line)}

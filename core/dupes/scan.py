@@ -2,7 +2,8 @@
 
 Contract: `find_clones(index)` returns clusters ranked by score (lines saved minus a cost per
 parameter), dropping groups whose abstraction would need more than `max_params` parameters and
-groups contained in a better one of the same kind.
+groups contained in a better one of the same kind. Runs equal apart from a small gap come as one
+near-miss group (`core.dupes.gaps`), not as its pieces.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.discovery import InfraIndex
+from core.dupes.gaps import merge_gaps
 from core.dupes.groups import run_groups, whole_groups
 from core.dupes.model import DuplicateCluster
 from core.dupes.units import Unit, units_of
@@ -48,6 +50,19 @@ def _covered(small: DuplicateCluster, big: DuplicateCluster) -> bool:
     )
 
 
+#: a group of the key's kind lying inside a group of one of these kinds, copy for copy, says nothing new
+_NESTED_IN = {"docker-commands": ("docker-run", "docker-stage"), "docker-run": ("docker-stage",)}
+
+
+def _drop_nested(clusters: list[DuplicateCluster]) -> list[DuplicateCluster]:
+    """Drop RUN-command groups inside instruction-run groups (and runs inside whole stages) with the same
+    copies; a command group whose copies sit in different RUNs than any bigger group's stays."""
+    bigger = [c for c in clusters if c.category in ("docker-run", "docker-stage")]
+    return [c for c in clusters if not any(
+        b.category in _NESTED_IN.get(c.category, ()) and c.copies <= b.copies and _covered(c, b)
+        for b in bigger)]
+
+
 def find_clones(
     index: InfraIndex,
     *,
@@ -61,8 +76,11 @@ def find_clones(
     with paused_gc():
         units = collect_units(parsed, cancel)
         progress(Progress("dupes", len(parsed) // 2, len(parsed), "grouping"))
-        clusters = whole_groups(units, min_lines) + run_groups(units, min_lines)
+        # runs are found without a line minimum: short pieces may still merge across a gap
+        runs = merge_gaps(run_groups(units, 0), units, min_lines=min_lines, max_params=max_params)
+        clusters = whole_groups(units, min_lines) + runs
     clusters = [c for c in clusters if c.distinct_parameters <= max_params and c.lines_saved > 0]
+    clusters = _drop_nested(clusters)
     clusters.sort(key=lambda c: (-c.score, c.category, c.occurrences[0].path, c.occurrences[0].start_line))
     kept: list[DuplicateCluster] = []
     for cluster in clusters:

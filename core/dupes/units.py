@@ -1,9 +1,12 @@
 """Units: the pieces of infrastructure that get copy-pasted, cut from parsed files with line spans.
 
-Sequence units (GitHub steps, composite-action steps, GitLab script lines, Dockerfile instructions,
-shell statements) belong to an ordered container, so runs of them can be matched; whole units (GitHub
-jobs, GitLab jobs, compose services, Dockerfile stages, shell functions, env key sets) are matched as
-wholes. Every unit carries its exact and shape digests and its exact form (for parameters).
+Sequence units (GitHub steps, composite-action steps, GitLab script lines, Dockerfile instructions, the
+commands of each shell-form RUN split at top-level `&&`/`;`/newlines, shell statements) belong to an
+ordered container, so runs of them can be matched; whole units (GitHub jobs, GitLab jobs, compose
+services, compose top-level blocks — `x-*` and each `networks`/`volumes`/`configs`/`secrets` entry and
+block —, Dockerfile stages, shell functions, env key sets, Kubernetes manifests) are matched as wholes.
+Every unit carries its exact and shape digests and its exact form (for parameters). A RUN command spans
+the file lines its own words are on, so a chain inside a continued RUN points at exactly its lines.
 """
 
 from __future__ import annotations
@@ -13,16 +16,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from core.dockerfile import Instruction, Stage
 from core.dupes.canonical import digest, exact_form, shape_form, shell_tokens
 from core.models import FileKind
 from core.parsing import ParsedFile
-from core.yamlnodes import MappingNode, Node, get, items, last_line, scalar, seq, to_python
+from core.rules.dockerfile_shell import instruction_args
+from core.rules.shell_words import Command, split_commands
+from core.yamlnodes import MappingNode, Node, ScalarNode, get, items, last_line, scalar, seq, to_python
 
 #: GitLab keys that are configuration, not jobs
 GITLAB_RESERVED = frozenset(
     {"image", "services", "stages", "types", "before_script", "after_script", "variables", "cache",
      "include", "default", "workflow", "spec"}
 )
+#: compose top-level blocks whose entries are copy-pasted between files (beside `x-*` extensions)
+COMPOSE_BLOCKS = ("networks", "volumes", "configs", "secrets")
+#: what ends one command of a RUN at the top level (a newline is `;` in shell)
+_SEPARATORS = frozenset({"&&", ";", "\n", ""})
+_OPENERS = frozenset({"if", "for", "while", "until", "case", "select", "{"})
+_CLOSERS = frozenset({"fi", "done", "esac", "}"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,27 +153,135 @@ def compose_units(parsed: ParsedFile) -> list[Unit]:
             # image, ports or one extra variable still share restart/logging/build boilerplate, which the
             # anchor proposal takes (only settings equal in every copy go into the shared block).
             units.append(replace(unit, shape=digest(sorted(unit.form))))
+    return units + compose_block_units(parsed)
+
+
+def _block_unit(parsed: ParsedFile, kind: str, container: str, label: str, key: ScalarNode,
+                node: Node) -> Unit:
+    """A compose top-level block; `kind` keeps an `x-` block, a network and a whole `volumes:` apart."""
+    unit = _unit("compose-block", parsed, container, 0, label, node, to_python(node),
+                 start_line=key.start_mark.line + 1)
+    return replace(unit, shape=digest([kind, shape_form(unit.form)]))
+
+
+def compose_block_units(parsed: ParsedFile) -> list[Unit]:
+    """`x-*` extension blocks, each entry of `networks`/`volumes`/`configs`/`secrets`, and each of those
+    blocks whole (the scan's min-lines filter keeps only whole blocks long enough to matter)."""
+    units: list[Unit] = []
+    seen: set[int] = set()
+    for key, node in items(parsed.docs[0]):
+        name = str(key.value)
+        if not isinstance(node, MappingNode) or id(node) in seen:
+            continue  # an alias is the abstraction already, not a copy
+        seen.add(id(node))
+        if name.startswith("x-"):
+            units.append(_block_unit(parsed, "x", "top", name, key, node))
+        elif name in COMPOSE_BLOCKS:
+            units.append(_block_unit(parsed, name, "top", name, key, node))
+            for entry_key, entry in items(node):
+                if isinstance(entry, MappingNode) and id(entry) not in seen:
+                    seen.add(id(entry))
+                    units.append(_block_unit(parsed, f"{name}-entry", name, f"{name}.{entry_key.value}",
+                                             entry_key, entry))
     return units
 
 
+def instruction_form(ins: Instruction, tokens: list[str] | None = None) -> dict[str, Any]:
+    """What an instruction does, layout aside: keyword, sorted flags, words (shell tokens for RUN)."""
+    flags = sorted(f"{k}={v}" for k, v in ins.flags)
+    if ins.keyword == "RUN":
+        return {"RUN": {"$shell": tokens if tokens is not None else shell_tokens(ins.shell_text)},
+                "flags": flags}
+    return {ins.keyword: ins.args.split(), "flags": flags}
+
+
+def _tokens(commands: list[Command], trailing: frozenset[str] = frozenset({"\n"})) -> list[str]:
+    """The tokens `shell_tokens` gives, from commands already split (a RUN is tokenized once)."""
+    tokens: list[str] = []
+    for command in commands:
+        tokens.extend(word.text for word in command.words)
+        if command.op:
+            tokens.append(command.op)
+    while tokens and tokens[-1] in trailing:
+        tokens.pop()
+    return tokens
+
+
+def _ends_command(command: Command, nesting: int) -> bool:
+    """A top-level `&&`, `;` or newline (or the `)` closing a top-level subshell) ends a RUN command."""
+    if nesting > 0:
+        return False
+    return (command.depth == 0 and command.op in _SEPARATORS) or (command.op == ")" and command.depth == 1)
+
+
+def _run_commands(parsed: ParsedFile, path: str, escape: str, stage: int,
+                  ins: Instruction) -> tuple[list[str], list[Unit]]:
+    """A shell-form RUN's tokens and its commands as units: split at top-level `&&`, `;` and newlines
+    (pipelines, `||` and compound commands stay whole), each with the file lines its own words are on."""
+    if "&&" not in ins.args and ";" not in ins.args:
+        return shell_tokens(ins.args), []  # one command: no run of two can start here
+    args = instruction_args(ins, parsed.lines, escape)
+    commands = split_commands(args.text)
+    units: list[Unit] = []
+    current: list[Command] = []
+    nesting = 0
+    for command in commands:
+        current.append(command)
+        first = command.words[0].text if command.words else ""
+        nesting += (first in _OPENERS) - (first in _CLOSERS and nesting > 0)
+        if not _ends_command(command, nesting) and command is not commands[-1]:
+            continue
+        tokens = _tokens(current, _SEPARATORS)
+        spans = [w for c in current for w in (*c.words, *(r for _, r in c.redirects))]
+        if tokens and spans:
+            start = args.source.locate(min(w.start for w in spans))[0]
+            end = args.source.locate(max(max(w.start, w.end - 1) for w in spans))[0]
+            form = {"RUN": {"$shell": tokens}}
+            label = f"line {start} {tokens[0] if tokens[0] in _OPENERS else current[0].name or tokens[0]}"
+            units.append(Unit("docker-command", path, f"stage {stage} line {ins.line}", len(units),
+                              label, start, end, digest(form), digest(shape_form(form)), form))
+        current = []
+    return _tokens(commands), units
+
+
+def _stage_unit(path: str, stage: Stage, forms: list[Any], digests: list[str]) -> Unit:
+    """A whole stage: FROM (name ignored) and every instruction; the base is abstracted in the shape, so
+    identical stages built FROM different images group with the base as their one parameter. The digests
+    are made from the instructions' own, so a stage costs no second pass over its forms."""
+    start = stage.instructions[0]
+    flags = sorted(f"{k}={v}" for k, v in start.flags)
+    form = {"FROM": stage.base, "from-flags": flags, "instructions": forms}
+    return Unit("docker-stage", path, "stages", stage.index, f"stage {stage.name or stage.index}",
+                start.line, stage.instructions[-1].end_line, digest([stage.base, flags, digests]),
+                digest(["stage", flags, digests]), form)
+
+
 def dockerfile_units(parsed: ParsedFile) -> list[Unit]:
+    """Instructions (a sequence per stage), the commands of each RUN (a sequence per RUN) and whole stages."""
     dockerfile = parsed.dockerfile
     if dockerfile is None:
         return []
+    path = parsed.path
     units: list[Unit] = []
     for stage in dockerfile.stages:
+        forms: list[Any] = []
+        digests: list[str] = []
         for i, ins in enumerate(stage.instructions):
             if ins.keyword == "FROM":
                 continue
-            if ins.keyword == "RUN":
-                value: Any = {"RUN": {"$shell": shell_tokens(ins.shell_text)},
-                              "flags": sorted(f"{k}={v}" for k, v in ins.flags)}
-            else:
-                value = {ins.keyword: ins.args.split(), "flags": sorted(f"{k}={v}" for k, v in ins.flags)}
-            form = value
-            units.append(Unit("docker-instruction", parsed.path, f"stage {stage.index}", i,
+            tokens = None
+            if ins.keyword == "RUN" and not ins.heredocs and not ins.is_json:
+                tokens, commands = _run_commands(parsed, path, dockerfile.escape, stage.index, ins)
+                units.extend(commands)
+            form = instruction_form(ins, tokens)
+            exact = digest(form)
+            forms.append(form)
+            digests.append(exact)
+            units.append(Unit("docker-instruction", path, f"stage {stage.index}", i,
                               f"line {ins.line} {ins.keyword}", ins.line, ins.end_line,
-                              digest(form), digest(shape_form(form)), form))
+                              exact, digest(shape_form(form)), form))
+        if stage.instructions:
+            units.append(_stage_unit(path, stage, forms, digests))
     return units
 
 

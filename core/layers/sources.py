@@ -9,7 +9,8 @@ layers the manifest names are parsed from their byte ranges, on every core for a
 (`parallel.read_jobs`); an OCI directory's blobs likewise. Small JSON members (config, manifest,
 index) are kept in memory. Blobs that are neither JSON nor a tar only matter, and only raise, if the
 manifest names them as layers. Nested OCI indexes are followed; the first image manifest for linux
-(preferring amd64) is used.
+(preferring amd64) is used. An archive holding several images yields the one `image` names (see
+`archive_images.choose`), by default the first, with a note naming the others.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.layers.archive_images import ArchiveImage, choose, docker_images, oci_images
 from core.layers.content import LayerContent, MetaInterner, normalise, read_layer
 from core.layers.errors import LayerError
 from core.layers.parallel import LayerJob, read_jobs
@@ -75,8 +77,9 @@ def read_image_tar(
     cancel: CancelToken | None = None,
     total: int = 0,
     position: Callable[[], int] | None = None,
+    image: str | None = None,
 ) -> ImageData:
-    """Read a `docker save` / OCI archive from `stream` in one pass."""
+    """Read a `docker save` / OCI archive from `stream` in one pass; `image` picks one of several."""
     reader = TarReader(stream, f"archive {name}")
     interner = MetaInterner()
     jsons: dict[str, Any] = {}
@@ -116,13 +119,12 @@ def read_image_tar(
         if position is not None and total:
             progress(Progress("reading", position(), total, path))
         entry = reader.next()
-    return _assemble(name, jsons, contents, aliases, not_layers)
+    return _assemble(name, jsons, contents, aliases, not_layers, image)
 
 
-def _image_keys(
-    name: str, jsons: dict[str, Any], aliases: dict[str, str]
-) -> tuple[str, dict[str, Any], list[str]]:
-    """(layout, config, layer paths in image order, symlinks resolved) from the archive's JSON members."""
+def _json_getter(name: str, jsons: dict[str, Any], aliases: dict[str, str]
+                 ) -> tuple[Callable[[str], Any], Callable[[str], str]]:
+    """(get a JSON member by path, resolve a path through the archive's links)."""
 
     def real(path: str) -> str:
         seen = 0
@@ -136,15 +138,24 @@ def _image_keys(
             raise LayerError(f"{name}: {path} is missing from the archive")
         return jsons[key]
 
+    return get_json, real
+
+
+def _image_keys(
+    name: str, jsons: dict[str, Any], aliases: dict[str, str], image: str | None = None
+) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    """(layout, config, layer paths in image order with links resolved, notes) of the chosen image."""
+    get_json, real = _json_getter(name, jsons, aliases)
     if "manifest.json" in jsons:
         layout = "oci-archive" if "index.json" in jsons else "docker-archive"
-        config, keys = _docker_manifest(jsons["manifest.json"], get_json, name)
+        config, keys, notes = _docker_manifest(jsons["manifest.json"], get_json, name, image,
+                                               jsons.get("index.json"))
     elif "index.json" in jsons:
         layout = "oci-archive"
-        config, keys = _oci_index(get_json, name)
+        config, keys, notes = _oci_index(get_json, name, image)
     else:
         raise LayerError(f"{name} is not an image archive (no manifest.json or index.json inside)")
-    return layout, config, [real(key) for key in keys]
+    return layout, config, [real(key) for key in keys], notes
 
 
 def _missing(name: str, number: int, key: str, not_layers: dict[str, str]) -> LayerError:
@@ -159,27 +170,31 @@ def _assemble(
     contents: dict[str, LayerContent],
     aliases: dict[str, str],
     not_layers: dict[str, str],
+    image: str | None = None,
 ) -> ImageData:
-    layout, config, keys = _image_keys(name, jsons, aliases)
+    layout, config, keys, notes = _image_keys(name, jsons, aliases, image)
     layers = []
     for number, key in enumerate(keys, start=1):
         if key not in contents:
             raise _missing(name, number, key, not_layers)
         layers.append(contents[key])
-    return ImageData(name, layout, config, layers)
+    return ImageData(name, layout, config, layers, notes)
 
 
 def _docker_manifest(
-    manifest: Any, get_json: Callable[[str], Any], name: str
-) -> tuple[dict[str, Any], list[str]]:
-    if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict):
+    manifest: Any, get_json: Callable[[str], Any], name: str, image: str | None = None, index: Any = None
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(config, layer paths, notes) of the chosen image of a `docker save` manifest.json."""
+    images = docker_images(manifest, index) if isinstance(manifest, list) else []
+    if not images:
         raise LayerError(f"{name}: manifest.json does not describe an image")
-    item = manifest[0]
+    chosen, notes = choose([found for found, _item in images], image, name)
+    item = images[chosen][1]
     config_path, layers = item.get("Config"), item.get("Layers")
     if not isinstance(config_path, str) or not isinstance(layers, list):
         raise LayerError(f"{name}: manifest.json lacks Config or Layers")
     config = get_json(normalise(config_path))
-    return _as_config(config, name), [normalise(str(p)) for p in layers]
+    return _as_config(config, name), [normalise(str(p)) for p in layers], notes
 
 
 def _blob_path(digest: Any, name: str) -> str:
@@ -207,18 +222,48 @@ def _pick_manifest(descriptors: list[Any]) -> dict[str, Any] | None:
     return usable[0] if usable else None
 
 
-def _oci_index(get_json: Callable[[str], Any], name: str) -> tuple[dict[str, Any], list[str]]:
+def _config_digest(get_json: Callable[[str], Any], name: str) -> Callable[[dict[str, Any]], str | None]:
+    """The config digest behind an image manifest descriptor, when it can be read (else None)."""
+
+    def digest(descriptor: dict[str, Any]) -> str | None:
+        try:
+            document = get_json(_blob_path(descriptor.get("digest"), name))
+        except LayerError:
+            return None
+        config = document.get("config") if isinstance(document, dict) else None
+        value = config.get("digest") if isinstance(config, dict) else None
+        return value if isinstance(value, str) else None
+
+    return digest
+
+
+def _oci_candidates(get_json: Callable[[str], Any], name: str
+                    ) -> list[tuple[ArchiveImage, list[dict[str, Any]]]]:
     index = get_json("index.json")
+    if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
+        raise LayerError(f"{name}: an OCI index has no manifests")
+    return oci_images(index, _config_digest(get_json, name))
+
+
+def _oci_index(
+    get_json: Callable[[str], Any], name: str, image: str | None = None
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(config, layer blob paths, notes) of the chosen image of an OCI layout."""
+    images = _oci_candidates(get_json, name)
+    if not images:
+        raise LayerError(f"{name}: the OCI index lists no image")
+    chosen_image, notes = choose([found for found, _descriptors in images], image, name)
+    descriptors: list[Any] = images[chosen_image][1]
     for _depth in range(8):
-        if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
-            raise LayerError(f"{name}: an OCI index has no manifests")
-        chosen = _pick_manifest(index["manifests"])
+        chosen = _pick_manifest(descriptors)
         if chosen is None:
             raise LayerError(f"{name}: the OCI index lists no image")
         document = get_json(_blob_path(chosen["digest"], name))
         media = chosen.get("mediaType") or (document.get("mediaType") if isinstance(document, dict) else None)
         if media in _INDEX_TYPES or (isinstance(document, dict) and "manifests" in document):
-            index = document
+            if not isinstance(document, dict) or not isinstance(document.get("manifests"), list):
+                raise LayerError(f"{name}: an OCI index has no manifests")
+            descriptors = document["manifests"]
             continue
         if not isinstance(document, dict) or not isinstance(document.get("layers"), list):
             raise LayerError(f"{name}: the image manifest has no layers")
@@ -228,7 +273,7 @@ def _oci_index(get_json: Callable[[str], Any], name: str) -> tuple[dict[str, Any
         config = get_json(_blob_path(config_ref.get("digest"), name))
         keys = [_blob_path(layer.get("digest") if isinstance(layer, dict) else None, name)
                 for layer in document["layers"]]
-        return _as_config(config, name), keys
+        return _as_config(config, name), keys, notes
     raise LayerError(f"{name}: OCI indexes nested too deeply")
 
 
@@ -245,8 +290,10 @@ def read_archive(
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    image: str | None = None,
 ) -> ImageData:
-    """Read a `docker save` archive (either layout) from a file: outer headers, then the layers."""
+    """Read a `docker save` archive (either layout) from a file: outer headers, then the layers of the
+    image `image` names (default: the first)."""
     name = str(path)
     try:
         handle = path.open("rb", buffering=1 << 16)
@@ -254,7 +301,7 @@ def read_archive(
         raise LayerError(f"cannot open {path}: {exc.strerror}") from None
     with handle:
         jsons, blobs, aliases, not_layers = _scan_archive(handle, name, cancel)
-    layout, config, keys = _image_keys(name, jsons, aliases)
+    layout, config, keys, notes = _image_keys(name, jsons, aliases, image)
     jobs = []
     for number, key in enumerate(keys, start=1):
         if key not in blobs:
@@ -262,7 +309,7 @@ def read_archive(
         offset, size = blobs[key]
         jobs.append(LayerJob(name, offset, size, key, f"layer {number} of {name} ({key})"))
     layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
-    return ImageData(name, layout, config, layers)
+    return ImageData(name, layout, config, layers, notes)
 
 
 def _scan_archive(
@@ -326,9 +373,31 @@ def read_oci_dir(
     workers: int | None = None,
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
+    image: str | None = None,
 ) -> ImageData:
-    """Read an OCI image layout directory (as `skopeo copy ... oci:DIR` writes it)."""
+    """Read an OCI image layout directory (as `skopeo copy ... oci:DIR` writes it); `image` picks one
+    of several (default: the first)."""
     name = str(root)
+    get_json = _dir_json(root, name)
+    config, keys, notes = _oci_index(get_json, name, image)
+    jobs = []
+    for number, key in enumerate(keys, start=1):
+        blob = root / key
+        try:
+            size = blob.stat().st_size
+        except FileNotFoundError:
+            raise LayerError(f"layer {number} of {name} ({key}) is missing") from None
+        except OSError as exc:
+            raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
+        jobs.append(LayerJob(str(blob), 0, size, key, f"layer {number} of {name}"))
+    layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
+    return ImageData(name, "oci-dir", config, layers, notes)
+
+
+def _dir_json(root: Path, name: str) -> Callable[[str], Any]:
+    """Read a JSON file of an OCI layout directory by its relative path."""
+    if not (root / "index.json").is_file():
+        raise LayerError(f"{name} is not an OCI image layout (no index.json)")
 
     def get_json(rel: str) -> Any:
         file = root / rel
@@ -341,18 +410,25 @@ def read_oci_dir(
         except OSError as exc:
             raise LayerError(f"{name}: cannot read {rel}: {exc.strerror}") from None
 
-    if not (root / "index.json").is_file():
-        raise LayerError(f"{name} is not an OCI image layout (no index.json)")
-    config, keys = _oci_index(get_json, name)
-    jobs = []
-    for number, key in enumerate(keys, start=1):
-        blob = root / key
-        try:
-            size = blob.stat().st_size
-        except FileNotFoundError:
-            raise LayerError(f"layer {number} of {name} ({key}) is missing") from None
-        except OSError as exc:
-            raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
-        jobs.append(LayerJob(str(blob), 0, size, key, f"layer {number} of {name}"))
-    layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
-    return ImageData(name, "oci-dir", config, layers)
+    return get_json
+
+
+def list_images(path: Path, cancel: CancelToken | None = None) -> list[ArchiveImage]:
+    """The images an archive file or OCI layout directory holds, without reading any layer."""
+    name = str(path)
+    if path.is_dir():
+        return [found for found, _descriptors in _oci_candidates(_dir_json(path, name), name)]
+    try:
+        handle = path.open("rb", buffering=1 << 16)
+    except OSError as exc:
+        raise LayerError(f"cannot open {path}: {exc.strerror}") from None
+    with handle:
+        jsons, _blobs, aliases, _not_layers = _scan_archive(handle, name, cancel)
+    get_json, _real = _json_getter(name, jsons, aliases)
+    if "manifest.json" in jsons:
+        manifest = jsons["manifest.json"]
+        return [found for found, _item in docker_images(manifest if isinstance(manifest, list) else [],
+                                                        jsons.get("index.json"))]
+    if "index.json" in jsons:
+        return [found for found, _descriptors in _oci_candidates(get_json, name)]
+    raise LayerError(f"{name} is not an image archive (no manifest.json or index.json inside)")

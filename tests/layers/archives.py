@@ -10,6 +10,7 @@ import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -159,6 +160,100 @@ def oci_archive(path: Path, layers: list[bytes], how: str = "none", history: lis
 def oci_dir(root: Path, layers: list[bytes], how: str = "none", history: list[str] | None = None,
             nested: bool = False) -> Path:
     blobs, index = _oci_blobs(layers, how, history, nested)
+    for name, data in blobs.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    (root / "index.json").write_bytes(index)
+    (root / "oci-layout").write_bytes(b'{"imageLayoutVersion": "1.0.0"}')
+    return root
+
+
+@dataclass(frozen=True)
+class Img:
+    """One image of a multi-image archive: its names (full references), layers and history."""
+
+    names: tuple[str, ...]
+    layers: tuple[bytes, ...]
+    history: tuple[str, ...] | None = None
+
+
+def multi_docker_archive(path: Path, images: list[Img]) -> Path:
+    """`docker save a:1 b:2`: one manifest.json entry per image; layer dirs shared by content."""
+    entries, members = [], {}
+    for image in images:
+        config = config_for(list(image.layers), list(image.history) if image.history else None)
+        config_name = _sha(config) + ".json"
+        members[config_name] = config
+        layer_paths = []
+        for data in image.layers:
+            layer_id = _sha(b"layer:" + data)
+            members[f"{layer_id}/VERSION"] = b"1.0"
+            members[f"{layer_id}/layer.tar"] = data
+            layer_paths.append(f"{layer_id}/layer.tar")
+        entries.append({"Config": config_name, "RepoTags": list(image.names) or None, "Layers": layer_paths})
+    with tarfile.open(path, "w") as tar:
+        for name, data in sorted(members.items()):
+            _add(tar, name, data)
+        _add(tar, "manifest.json", json.dumps(entries).encode())
+    return path
+
+
+def _multi_oci_blobs(images: list[Img], docker_names: bool
+                     ) -> tuple[dict[str, bytes], bytes, list[dict[str, Any]]]:
+    """Blobs, index.json and Docker 25's manifest.json entries for several images. Each name gets its own
+    index descriptor as Docker writes them: the full name, and the tag alone, as annotations; with
+    `docker_names` False a name is written only as `org.opencontainers.image.ref.name` (as skopeo does)."""
+    blobs: dict[str, bytes] = {}
+
+    def put(data: bytes) -> str:
+        blobs[f"blobs/sha256/{_sha(data)}"] = data
+        return f"sha256:{_sha(data)}"
+
+    descriptors: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for image in images:
+        config = config_for(list(image.layers), list(image.history) if image.history else None)
+        layer_descs: list[dict[str, Any]] = [
+            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": put(layer), "size": len(layer)}
+            for layer in image.layers
+        ]
+        manifest = json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config),
+                       "size": len(config)},
+            "layers": layer_descs,
+        }).encode()
+        digest = put(manifest)
+        entries.append({"Config": f"blobs/sha256/{_sha(config)}", "RepoTags": list(image.names),
+                        "Layers": [f"blobs/sha256/{d['digest'].partition(':')[2]}" for d in layer_descs]})
+        for name in image.names or ("",):
+            ref_name = name.rsplit(":", 1)[-1] if docker_names else name
+            annotations = {"org.opencontainers.image.ref.name": ref_name}
+            if docker_names:
+                annotations["io.containerd.image.name"] = name
+            descriptors.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+                                "size": len(manifest), **({"annotations": annotations} if name else {})})
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": descriptors}
+    return blobs, json.dumps(index).encode(), entries
+
+
+def multi_oci_archive(path: Path, images: list[Img], docker_manifest: bool = True) -> Path:
+    """Docker 25+ `docker save a:1 b:2`: an OCI layout in a tar, with manifest.json beside index.json."""
+    blobs, index, entries = _multi_oci_blobs(images, docker_names=True)
+    with tarfile.open(path, "w") as tar:
+        _add(tar, "oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+        for name, data in sorted(blobs.items()):
+            _add(tar, name, data)
+        _add(tar, "index.json", index)
+        if docker_manifest:
+            _add(tar, "manifest.json", json.dumps(entries).encode())
+    return path
+
+
+def multi_oci_dir(root: Path, images: list[Img]) -> Path:
+    """An OCI layout directory holding several tagged images (as repeated `skopeo copy ... oci:DIR:TAG`)."""
+    blobs, index, _entries = _multi_oci_blobs(images, docker_names=False)
     for name, data in blobs.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)

@@ -3,7 +3,8 @@
 Contract: exit 0 when the analysis ran (and, in CI mode, every rule passed), 1 when a CI rule failed,
 2 when the analysis could not run (bad input, no engine for an image name, bad CI config). CI mode is
 `--ci` or `CI=true` in the environment; rules come from `--ci-config`, else `./.dive-ci`, else dive's
-defaults. Never imports Textual or Rich.
+defaults. `--image NAME|ID` picks one image of an archive holding several; `--list` prints the images
+an archive or OCI layout holds and reads no layer. Never imports Textual or Rich.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from pathlib import Path
 
 from core.dockerfile import Dockerfile, parse_dockerfile
 from core.layers.analysis import analyse_image
+from core.layers.archive_images import ArchiveImage
 from core.layers.ci import CiConfigError, CiOutcome, CiRules, evaluate, load_ci_rules
 from core.layers.errors import LayerError
 from core.layers.export import report_to_dict
 from core.layers.hints import format_bytes
 from core.layers.model import LayerReport
+from core.layers.sources import list_images
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -36,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deep", action="store_true", help="hash file contents: exact copy-up, duplicates")
     parser.add_argument("--base-layers", type=int, metavar="N", help="the first N layers are the base image")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="waste events to list (default 10)")
+    parser.add_argument("--image", metavar="NAME|ID",
+                        help="in an archive holding several images, analyse this one (tag, or id prefix)")
+    parser.add_argument("--list", action="store_true", help="list the images in an archive or OCI layout")
 
 
 def _ci_enabled(args: argparse.Namespace) -> bool:
@@ -64,13 +70,15 @@ def _load_dockerfile(args: argparse.Namespace) -> Dockerfile | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        return _run_list(args)
     ci = _ci_enabled(args)
     try:
         rules = _load_rules(args) if ci else None
         dockerfile = _load_dockerfile(args)
         report = analyse_image(
             args.target, dockerfile=dockerfile, deep=args.deep, dive=args.metrics == "dive" or args.json,
-            base_layers=args.base_layers,
+            base_layers=args.base_layers, image=args.image,
         )
     except (LayerError, CiConfigError) as exc:
         print(f"devops-tui layers: {exc}", file=sys.stderr)
@@ -90,6 +98,37 @@ def run(args: argparse.Namespace) -> int:
     if outcome is not None and not outcome.passed:
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    path = Path(args.target)
+    if not path.exists():
+        print(f"devops-tui layers: --list needs an archive or OCI layout; {args.target} is neither",
+              file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        images = list_images(path)
+    except LayerError as exc:
+        print(f"devops-tui layers: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps([{"names": list(i.names), "ids": list(i.ids), "layers": i.layers} for i in images],
+                         indent=2))
+    else:
+        print(render_image_list(str(path), images))
+    return EXIT_OK
+
+
+def render_image_list(where: str, images: list[ArchiveImage]) -> str:
+    lines = [f"{_clean(where)} holds {len(images)} image{'s' if len(images) != 1 else ''}:"]
+    for image in images:
+        short = image.ids[0].partition(":")[2][:12] if image.ids else "?"
+        plural = "" if image.layers == 1 else "s"
+        layers = f"  {image.layers} layer{plural}" if image.layers is not None else ""
+        also = f"  (also {', '.join(_clean(n) for n in image.names[1:])})" if len(image.names) > 1 else ""
+        lines.append(f"  {_clean(image.label, 60):<40}  id {short}{layers}{also}")
+    lines.append("Analyse one with: devops-tui layers ARCHIVE --image NAME (or an id prefix)")
+    return "\n".join(lines)
 
 
 def _clean(text: str, width: int | None = None) -> str:

@@ -24,7 +24,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.discovery import InfraIndex
-from core.dupes.model import DuplicateCluster, Occurrence
+from core.dupes.model import DuplicateCluster, Gap, Occurrence
+from core.dupes.report import gap_text
 from core.secrets.scanner import redact_line
 from tui.messages import AbstractionRequested
 from tui.widgets.empty_state import EmptyState
@@ -35,6 +36,8 @@ MAX_LINES_SHOWN = 40
 #: A group with more copies shows this many (a generated monorepo has groups of 1,000 copies).
 MAX_COPIES_SHOWN = 12
 VARYING_STYLE = "bold black on yellow"
+#: near-miss groups: the gutter of a unit only some copies have, and the note where a unit is missing
+GAP_STYLE = "bold magenta"
 
 
 def group_label(cluster: DuplicateCluster) -> Text:
@@ -46,8 +49,10 @@ def group_label(cluster: DuplicateCluster) -> Text:
                          no_wrap=True, overflow="ellipsis")
 
 
-def copy_text(occurrence: Occurrence, lines: Sequence[str], varying: Sequence[str]) -> Text:
-    """A copy's lines (already masked) with numbers, its varying values highlighted."""
+def copy_text(occurrence: Occurrence, lines: Sequence[str], varying: Sequence[str],
+              gaps: Sequence[Gap] = ()) -> Text:
+    """A copy's lines (already masked) with numbers, its varying values highlighted, and for a near-miss
+    group its gaps: lines only some copies have marked `+`, a unit it lacks noted where it would be."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{occurrence.path}:{occurrence.start_line}-{occurrence.end_line}", style="bold")
     if occurrence.label:
@@ -56,12 +61,19 @@ def copy_text(occurrence: Occurrence, lines: Sequence[str], varying: Sequence[st
     width = len(str(last))
     needles = sorted((v for v in set(varying) if v.strip() and "\n" not in v), key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(v) for v in needles)) if needles else None
+    extra = {n for g in gaps if g.kind != "missing" for n in range(g.line, g.end_line + 1)}
+    missing = {g.line: g.label for g in gaps if g.kind == "missing"}
     for number in range(occurrence.start_line, last + 1):
         line = Text(lines[number - 1].expandtabs(4))
         if pattern is not None:
             line.highlight_regex(pattern, VARYING_STYLE)
-        text.append(f"\n{number:>{width}} │ ", style="dim")
+        if number in extra:
+            text.append(f"\n{number:>{width}} + ", style=GAP_STYLE)
+        else:
+            text.append(f"\n{number:>{width}} │ ", style="dim")
         text.append_text(line)
+        if number in missing:
+            text.append(f"\n{'':>{width}} − missing here: {missing[number]}", style=f"{GAP_STYLE} italic")
     if last < occurrence.end_line:
         text.append(f"\n… {occurrence.end_line - last} more lines (enter opens the file)", style="dim italic")
     return text
@@ -197,6 +209,7 @@ class DupesPanel(Vertical):
         for parameter in cluster.parameters:
             values = " | ".join(escape(redact_line(v)) for v in parameter.values)
             lines.append(f"[dim]varies[/] [b]{escape(parameter.name)}[/]: {values}")
+        lines.extend(f"[dim]gap[/] {escape(gap_text(cluster, gap))}" for gap in cluster.gaps)
         if cluster.exact:
             lines.append("[dim]every copy is identical[/]")
         if cluster.note:
@@ -208,7 +221,7 @@ class DupesPanel(Vertical):
         parsed = self._index.parsed.get(occurrence.path) if self._index is not None else None
         lines = masked_text(parsed).split("\n") if parsed is not None else []
         varying = [p.values[number] for p in cluster.parameters if number < len(p.values)]
-        return copy_text(occurrence, lines, varying)
+        return copy_text(occurrence, lines, varying, [g for g in cluster.gaps if g.occurrence == number])
 
     def action_propose(self) -> None:
         """Ask for the abstraction replacing the highlighted group's copies."""
