@@ -24,7 +24,7 @@ from core.dockerfile import parse_dockerfile
 from core.layers import analyse_image
 from core.layers.model import Hint
 from core.layers.propose import NoProposal, propose_for_hint
-from tests.layers.archives import E, docker_archive, file, layer_tar
+from tests.layers.archives import E, Img, docker_archive, file, layer_tar, multi_docker_archive
 from tests.layers.conftest import WASTE_DOCKERFILE, engine_base, waste_image  # noqa: F401 (fixtures)
 from tests.tui.helpers import wait_ready
 from tui.app import DevopsApp
@@ -405,6 +405,33 @@ def test_snapshot_layers_screen(snap_compare: SnapCompare, make_repo: MakeRepo, 
     """Layer table with Dockerfile lines, gauge, layer 1's files; picker hidden (no engine state drawn)."""
     app = DevopsApp(_repo(make_repo))
     assert snap_compare(app, terminal_size=(130, 36), run_before=_loaded_without_picker)
+
+
+async def test_archive_with_several_images_offers_each_in_the_picker(
+        make_repo: MakeRepo, closed_engine: Path) -> None:
+    root = make_repo({"Dockerfile": DOCKERFILE})
+    base = layer_tar([file("bin/sh", 10)])
+    web = Img(("web:1",), (base, layer_tar([file("srv/web", 300)])))
+    worker = Img(("worker:2",), (base, layer_tar([file("srv/a", 5)]), layer_tar([E(".wh.bin")])))
+    multi_docker_archive(root / "both.tar", [web, worker])
+    app = DevopsApp(root)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _analyse(pilot, "both.tar")
+        assert screen.report is not None and len(screen.report.layers) == 2  # the first image, with a note
+        assert any("2 images" in note for note in screen.report.notes)
+        images = screen.query_one("#layers-images", OptionList)
+        await _wait(pilot, lambda: images.option_count == 3)
+        prompts = [str(images.get_option_at_index(i).prompt) for i in range(images.option_count)]
+        assert prompts[0] == "In both.tar:" and images.get_option_at_index(0).disabled
+        assert prompts[1].strip().startswith("web:1") and prompts[2].strip().startswith("worker:2")
+        images.focus()
+        images.highlighted = 2
+        await pilot.press("enter")
+        await _settle(pilot)
+        report = screen.report
+        assert report is not None and len(report.layers) == 3 and report.wasted_bytes == 10
+        title = str(screen.query_one("#layers-title", Static).render())
+        assert title.startswith("both.tar › worker:2 (docker-archive) · 3 layers")
 
 
 # The engine --------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Contract: `open_layers(app)` shows the one `LayersScreen` of the app (it keeps its report while the app
 runs). The picker lists the engine's local images (or says why there is no engine: archives still
-work), takes an image name or an archive / OCI directory path (relative paths are tried against the
+work) and, once an archive or OCI directory holding several images is opened, those images too; it
+takes an image name or an archive / OCI directory path (relative paths are tried against the
 repository first), and the Dockerfile whose lines the layers map to. `analyse(target)` runs
 `core.layers.analyse_image` in a thread worker (group "layers"); the engine's layer list shows as soon
 as it is known, progress shows in the status line, and escape cancels (then leaves the screen). A
@@ -43,12 +44,14 @@ from textual.worker import Worker, WorkerState
 
 from core.dockerfile import Dockerfile
 from core.layers.analysis import analyse_image
+from core.layers.archive_images import ArchiveImage
 from core.layers.engine import EnginePreview, engine_client, list_engine_images
 from core.layers.errors import LayerError
 from core.layers.hints import format_bytes
 from core.layers.history import instruction_of
 from core.layers.model import LayerFile, LayerReport
 from core.layers.propose import NoProposal, may_propose, propose_for_hint
+from core.layers.sources import list_images
 from core.models import FileKind
 from core.patching import ApplyResult
 from core.progress import Cancelled, CancelToken, Progress
@@ -74,6 +77,14 @@ class LayersProgressed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LayersProgressed)
+
+
+@dataclass
+class ArchiveListed(Message):
+    """An opened archive or OCI directory holds several images: the picker offers each."""
+
+    target: str
+    images: list[ArchiveImage]
 
 
 @dataclass
@@ -153,7 +164,11 @@ class LayersScreen(Screen[None]):
         self._cancel: CancelToken | None = None
         self._analysis: Worker[LayerReport] | None = None
         self._files_worker: Worker[tuple[int, tuple[LayerFile, ...], Folder]] | None = None
-        self._images: list[str] = []
+        self.image: str | None = None  # the image chosen inside a multi-image archive
+        self._report_image: str | None = None  # the chosen image the shown report is of
+        self._engine_rows: list[tuple[str, str, int]] = []
+        self._archive: tuple[str, list[ArchiveImage]] | None = None
+        self._images: list[tuple[str, str | None] | None] = []  # per picker option: (target, image)
         self._started = 0.0
         self._bytes = (0, 0)
 
@@ -238,15 +253,36 @@ class LayersScreen(Screen[None]):
 
     def _show_images(self, rows: list[tuple[str, str, int]]) -> None:
         engine = self.query_one("#layers-engine", Static)
-        images = self.query_one("#layers-images", OptionList)
-        images.clear_options()
-        self._images = [name for name, _id, _size in rows]
-        images.add_options([Option(Text.assemble(name, (f"  {format_bytes(size)}", "dim")), id=f"img-{i}")
-                            for i, (name, _id, size) in enumerate(rows)])
-        if rows:
-            images.highlighted = 0
+        self._engine_rows = rows
+        self._fill_picker()
         engine.update("" if rows else "The engine has no local images; archives still work.")
         engine.set_class(bool(rows), "-hidden")
+
+    def _fill_picker(self) -> None:
+        """The engine's images, then the images of the multi-image archive opened last."""
+        images = self.query_one("#layers-images", OptionList)
+        images.clear_options()
+        options: list[Option] = []
+        self._images = []
+        for name, _id, size in self._engine_rows:
+            options.append(Option(Text.assemble(name, (f"  {format_bytes(size)}", "dim"))))
+            self._images.append((name, None))
+        if self._archive is not None:
+            target, found = self._archive
+            options.append(Option(Text(f"In {display_name(target)}:", style="bold"), disabled=True))
+            self._images.append(None)
+            for image in found:
+                layers = f"  {image.layers} layers" if image.layers is not None else ""
+                options.append(Option(Text.assemble(f"  {image.label}", (layers, "dim"))))
+                self._images.append((target, image.label))
+        images.add_options(options)
+        if options:
+            images.highlighted = 0
+
+    def on_archive_listed(self, event: ArchiveListed) -> None:
+        self._archive = (event.target, event.images)
+        self._fill_picker()
+        self.query_one("#layers-images", OptionList).display = True
 
     def _show_engine_problem(self, problem: str) -> None:
         engine = self.query_one("#layers-engine", Static)
@@ -259,9 +295,12 @@ class LayersScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#layers-images")
     def _image_chosen(self, event: OptionList.OptionSelected) -> None:
-        name = self._images[event.option_index]
-        self.query_one("#layers-target", Input).value = name
-        self.analyse(name)
+        chosen = self._images[event.option_index] if event.option_index < len(self._images) else None
+        if chosen is None:
+            return
+        target, image = chosen
+        self.query_one("#layers-target", Input).value = target
+        self.analyse(target, image)
 
     @on(Input.Submitted, "#layers-target")
     def _target_submitted(self, event: Input.Submitted) -> None:
@@ -290,8 +329,9 @@ class LayersScreen(Screen[None]):
 
     # Analysis -----------------------------------------------------------------------------------
 
-    def analyse(self, target: str) -> None:
-        """Analyse `target` (image name, archive or OCI dir), cancelling a running analysis."""
+    def analyse(self, target: str, image: str | None = None) -> None:
+        """Analyse `target` (image name, archive or OCI dir; `image` picks one inside an archive that
+        holds several), cancelling a running analysis."""
         target = target.strip()
         if not target:
             self.notify("Type an image name or an archive path first.", severity="warning")
@@ -299,30 +339,45 @@ class LayersScreen(Screen[None]):
         if self._cancel is not None:
             self._cancel.cancel()
         self._cancel = CancelToken()
-        self.target = target
+        self.target, self.image = target, image
         self.dockerfile_path, dockerfile = self._dockerfile()
         self._started = time.perf_counter()
         self._bytes = (0, 0)
-        self.query_one("#layers-title", Static).update(f"{display_name(target)} · analysing…")
-        self.status.busy(f"Analysing {display_name(target)}… (escape cancels)")
-        self._analysis = self._analyse(self._resolve(target), dockerfile, self._cancel)
+        shown = self.shown_name
+        self.query_one("#layers-title", Static).update(f"{shown} · analysing…")
+        self.status.busy(f"Analysing {shown}… (escape cancels)")
+        self._analysis = self._analyse(self._resolve(target), image, dockerfile, self._cancel)
+
+    @property
+    def shown_name(self) -> str:
+        """The target as the screen names it: 'app.tar › web:2' for an image inside an archive."""
+        return display_name(self.target) + (f" › {self.image}" if self.image else "")
 
     @work(thread=True, exclusive=True, group="layers", exit_on_error=False)
-    def _analyse(self, target: str, dockerfile: Dockerfile | None, cancel: CancelToken) -> LayerReport:
+    def _analyse(self, target: str, image: str | None, dockerfile: Dockerfile | None,
+                 cancel: CancelToken) -> LayerReport:
         def progress(update: Progress) -> None:
             self.post_message(LayersProgressed(update))
 
         def preview(found: EnginePreview) -> None:
             self.post_message(LayersPreviewed(found))
 
-        return analyse_image(target, dockerfile=dockerfile, progress=progress, cancel=cancel,
+        path = Path(target)
+        if image is None and path.exists():
+            try:
+                found = list_images(path, cancel)  # outer headers only: a fraction of the analysis
+            except LayerError:
+                found = []  # the analysis says what is wrong with it
+            if len(found) > 1:
+                self.post_message(ArchiveListed(target, found))
+        return analyse_image(target, image=image, dockerfile=dockerfile, progress=progress, cancel=cancel,
                              on_preview=preview)
 
     def on_layers_progressed(self, event: LayersProgressed) -> None:
         if not self.running:
             return
         p = event.progress
-        name = display_name(self.target)
+        name = self.shown_name
         if p.stage == "reading" and p.total:
             self._bytes = (min(p.done, p.total), p.total)  # the save stream outgrows the engine's size
         done, total = self._bytes
@@ -366,10 +421,11 @@ class LayersScreen(Screen[None]):
             self._show_layer_files(layer, files, folder)
 
     def _analysis_changed(self, worker: Worker[LayerReport], state: WorkerState) -> None:
-        name = display_name(self.target)
+        name = self.shown_name
         if state is WorkerState.SUCCESS and isinstance(worker.result, LayerReport):
             seconds = time.perf_counter() - self._started
             self.log.info(f"layers: {name} analysed in {seconds:.3f}s")
+            self._report_image = self.image
             self.show_report(worker.result)
         elif state is WorkerState.ERROR:
             error = worker.error
@@ -403,7 +459,7 @@ class LayersScreen(Screen[None]):
             self._cancel.cancel()
             self._analysis.cancel()
             self._analysis = None
-            self._stopped(f"Analysis of {display_name(self.target)} cancelled")
+            self._stopped(f"Analysis of {self.shown_name} cancelled")
             return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
@@ -413,7 +469,7 @@ class LayersScreen(Screen[None]):
     def show_report(self, report: LayerReport) -> None:
         """Fill the title, gauge, tables and hints from `report` and select the first user layer."""
         self.report = report
-        name = display_name(report.image)
+        name = display_name(report.image) + (f" › {self._report_image}" if self._report_image else "")
         base = f"base {report.base_layers}" + ("" if report.base_known else " (assumed)")
         mapped = f" · lines of {self.dockerfile_path}" if self.dockerfile_path else ""
         self.query_one("#layers-title", Static).update(
