@@ -58,9 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(sub)
         args = sub.parse_args(argv[1:])
         try:
-            return int(module.run(args))
+            code = int(module.run(args))
+            sys.stdout.flush()
+            return code
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            # The reader went away (`devops-tui scan | head`): stop quietly, like any Unix filter; the
+            # interpreter's own flush at exit must not write to the closed pipe again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141  # 128 + SIGPIPE, what a shell reports for a filter killed by the signal
     parser = build_parser()
     if commands:
         parser.epilog = "commands:\n" + "\n".join(
