@@ -144,12 +144,21 @@ def _cluster(category: str, runs: list[list[Unit]]) -> DuplicateCluster:
     )
 
 
+#: A unit below `min_lines` still makes a group when its copies together reach this many times that:
+#: a three-line `log()` helper pasted into a thousand deploy scripts is worth one shared library.
+COMMON_FACTOR = 10
+
+
 def whole_groups(units: Iterable[Unit], min_lines: int) -> list[DuplicateCluster]:
     by_shape: dict[tuple[str, str], list[Unit]] = defaultdict(list)
     for unit in units:
-        if unit.category in WHOLE_CATEGORIES and unit.lines >= min_lines:
+        if unit.category in WHOLE_CATEGORIES and unit.lines >= min(min_lines, 2):
             by_shape[(unit.category, unit.shape)].append(unit)
-    return [_cluster(cat, [[u] for u in group]) for (cat, _), group in by_shape.items() if len(group) > 1]
+    return [
+        _cluster(cat, [[u] for u in group]) for (cat, _), group in by_shape.items()
+        if len(group) > 1 and (group[0].lines >= min_lines or
+                               sum(u.lines for u in group) >= COMMON_FACTOR * min_lines)
+    ]
 
 
 def run_groups(units: Iterable[Unit], min_lines: int, k: int = 2) -> list[DuplicateCluster]:

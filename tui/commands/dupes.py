@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     parser.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
     parser.add_argument("--min-lines", type=int, default=4, metavar="N",
-                        help="ignore copies shorter than N lines (default: 4)")
+                        help="ignore copies shorter than N lines, unless their copies together reach 10*N "
+                             "lines (default: 4)")
     parser.add_argument("--max-params", type=int, default=6, metavar="N",
                         help="drop groups whose abstraction needs more than N parameters (default: 6)")
 
