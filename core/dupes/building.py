@@ -7,6 +7,7 @@ workflow, anchors, compose extends, base stage) depends on these and `propose` d
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -167,6 +168,45 @@ def expand_steps(steps: list[dict[str, Any]], values: dict[str, str], added_shel
     return out
 
 
+def parameterize_steps(
+    cluster: DuplicateCluster, steps: list[dict[str, Any]], inputs: dict[str, dict[str, Any]],
+    caller_with: list[dict[str, str]],
+) -> list[dict[str, Any]]:
+    """A copy of the first copy's `steps` with an input in place of every varying value; records each
+    input and what every caller passes for it."""
+    steps = copy.deepcopy(steps)
+    for param in cluster.parameters:
+        head, _, rest = param.where.partition("].")
+        j = int(head.lstrip("["))
+        placeholder = f"${{{{ inputs.{param.name} }}}}"
+        if "#" in rest:
+            key, _, _ = rest.partition("#")
+            body = steps[j].get(key)
+            token = param.values[0]
+            if not isinstance(body, str) or body.count(token) != 1:
+                raise NotProposable(f"the varying word {token!r} is not unique in its run block")
+            steps[j][key] = body.replace(token, placeholder)
+        else:
+            set_path(steps[j], rest, placeholder)
+        inputs[param.name] = {"description": f"{param.name} (was {', '.join(dict.fromkeys(param.values))})",
+                              "required": True}
+        for i, value in enumerate(param.values):
+            caller_with[i][param.name] = value
+    return steps
+
+
+def finish_action_steps(steps: list[dict[str, Any]], inputs: dict[str, dict[str, Any]],
+                        caller_with: list[dict[str, str]]) -> list[int]:
+    """Make `steps` legal in a composite action: an explicit shell on `run` steps (returned: where one
+    was added) and secrets passed as inputs."""
+    added_shell = []
+    for j, step in enumerate(steps):
+        if "run" in step and "shell" not in step:
+            step["shell"] = "bash"
+            added_shell.append(j)
+        for key, value in list(step.items()):
+            step[key] = secrets_to_inputs(value, inputs, caller_with)
+    return added_shell
 
 
 def strip_uses_ref(step: dict[str, Any]) -> dict[str, Any]:

@@ -27,9 +27,9 @@ from core.dupes.building import (
     action_name,
     dump_yaml,
     expand_steps,
+    finish_action_steps,
+    parameterize_steps,
     replace_calls,
-    secrets_to_inputs,
-    set_path,
     slug,
     step_title,
     steps_nodes,
@@ -109,30 +109,6 @@ def _optional_steps(cluster: DuplicateCluster, shared: list[list[Step]], extras:
     return slots
 
 
-def _parameterize(cluster: DuplicateCluster, shared: list[Step], inputs: dict[str, dict[str, Any]],
-                  caller_with: list[dict[str, str]]) -> list[Step]:
-    """The first copy's shared steps with an input in place of every varying value."""
-    steps = copy.deepcopy(shared)
-    for param in cluster.parameters:
-        head, _, rest = param.where.partition("].")
-        j = int(head.lstrip("["))
-        placeholder = f"${{{{ inputs.{param.name} }}}}"
-        if "#" in rest:
-            key, _, _ = rest.partition("#")
-            body = steps[j].get(key)
-            token = param.values[0]
-            if not isinstance(body, str) or body.count(token) != 1:
-                raise NotProposable(f"the varying word {token!r} is not unique in its run block")
-            steps[j][key] = body.replace(token, placeholder)
-        else:
-            set_path(steps[j], rest, placeholder)
-        inputs[param.name] = {"description": f"{param.name} (was {', '.join(dict.fromkeys(param.values))})",
-                              "required": True}
-        for i, value in enumerate(param.values):
-            caller_with[i][param.name] = value
-    return steps
-
-
 def _guard(step: Step, flag: str) -> Step:
     """The step run only when the caller passes `flag: 'true'`; its own condition kept behind the flag."""
     guarded = copy.deepcopy(step)
@@ -206,7 +182,7 @@ def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             raise NotProposable(f"composite actions do not support {unsupported}")
     inputs: dict[str, dict[str, Any]] = {}
     caller_with: list[dict[str, str]] = [{} for _ in cluster.occurrences]
-    steps = _parameterize(cluster, shared[0], inputs, caller_with)
+    steps = parameterize_steps(cluster, shared[0], inputs, caller_with)
     flags: list[str] = []
     for slot in sorted(optional, reverse=True):  # from the end, so earlier slots keep their place
         extra, having = optional[slot]
@@ -220,13 +196,7 @@ def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             caller_with[i][flag] = "true"
         steps[slot:slot] = [_guard(s, flag) for s in extra]
         flags.append(flag)
-    added_shell = []
-    for j, step in enumerate(steps):
-        if "run" in step and "shell" not in step:
-            step["shell"] = "bash"
-            added_shell.append(j)
-        for key, value in list(step.items()):
-            step[key] = secrets_to_inputs(value, inputs, caller_with)
+    added_shell = finish_action_steps(steps, inputs, caller_with)
     title = " + ".join(step_title(s) for s in shared[0])[:60]
     action = {
         "name": title,

@@ -13,7 +13,6 @@ positions, so comments and layout outside the replaced spans are untouched.
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,9 @@ from core.dupes.building import (
     dump_yaml,
     expand_steps,
     file_lines,
+    finish_action_steps,
+    parameterize_steps,
     replace_calls,
-    secrets_to_inputs,
-    set_path,
     slug,
     step_title,
     steps_nodes,
@@ -71,33 +70,10 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             unsupported = sorted(COMPOSITE_UNSUPPORTED & set(step))
             raise NotProposable(f"composite actions do not support {unsupported}")
     name = action_name(originals[0], index)
-    steps = copy.deepcopy(originals[0])
     inputs: dict[str, dict[str, Any]] = {}
     caller_with: list[dict[str, str]] = [{} for _ in cluster.occurrences]
-    for param in cluster.parameters:
-        head, _, rest = param.where.partition("].")
-        j = int(head.lstrip("["))
-        placeholder = f"${{{{ inputs.{param.name} }}}}"
-        if "#" in rest:
-            key, _, _ = rest.partition("#")
-            body = steps[j].get(key)
-            token = param.values[0]
-            if not isinstance(body, str) or body.count(token) != 1:
-                raise NotProposable(f"the varying word {token!r} is not unique in its run block")
-            steps[j][key] = body.replace(token, placeholder)
-        else:
-            set_path(steps[j], rest, placeholder)
-        inputs[param.name] = {"description": f"{param.name} (was {', '.join(dict.fromkeys(param.values))})",
-                              "required": True}
-        for i, value in enumerate(param.values):
-            caller_with[i][param.name] = value
-    added_shell = []
-    for j, step in enumerate(steps):
-        if "run" in step and "shell" not in step:
-            step["shell"] = "bash"
-            added_shell.append(j)
-        for key, value in list(step.items()):
-            step[key] = secrets_to_inputs(value, inputs, caller_with)
+    steps = parameterize_steps(cluster, originals[0], inputs, caller_with)
+    added_shell = finish_action_steps(steps, inputs, caller_with)
     title = " + ".join(step_title(s) for s in originals[0])[:60]
     action = {
         "name": title,

@@ -82,43 +82,18 @@ def read_image_tar(
     """Read a `docker save` / OCI archive from `stream` in one pass; `image` picks one of several."""
     reader = TarReader(stream, f"archive {name}")
     interner = MetaInterner()
-    jsons: dict[str, Any] = {}
     contents: dict[str, LayerContent] = {}
-    aliases: dict[str, str] = {}
-    not_layers: dict[str, str] = {}
-    try:
-        first = reader.next()
-    except NotATar:
-        raise LayerError(f"{name} is not an image archive (not a tar file)") from None
-    entry = first
-    while entry is not None:
-        if cancel is not None:
-            cancel.check()
-        path = normalise(entry.name)
-        if entry.kind in (SYMLINK, HARDLINK):
-            aliases[path] = _alias_target(path, entry.kind, entry.linkname)
-        elif entry.kind == REGULAR:
-            is_blob = path.startswith("blobs/") or path.endswith("/layer.tar")
-            if is_blob:
-                head = reader.read(min(entry.size, 512))
-                if head[:1] == b"{" and not path.endswith("/layer.tar"):
-                    if entry.size <= JSON_LIMIT:
-                        _keep_json(jsons, not_layers, path, head + reader.read(entry.size - len(head)))
-                else:
-                    progress(Progress("layers", len(contents), 0, f"reading {path}"))
-                    try:
-                        contents[path] = read_layer(
-                            PrefixedStream(head, _EntryData(reader)), path, f"layer {path}", interner,
-                            deep=deep, cancel=cancel,
-                        )
-                    except LayerError as exc:
-                        # Only an error if the manifest names it; a cut archive fails at next().
-                        not_layers[path] = str(exc)
-            elif _is_metadata(path, entry.size):
-                jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
+
+    def layer(path: str, _size: int, head: bytes) -> None:
+        progress(Progress("layers", len(contents), 0, f"reading {path}"))
+        contents[path] = read_layer(PrefixedStream(head, _EntryData(reader)), path, f"layer {path}",
+                                    interner, deep=deep, cancel=cancel)
+
+    def member_done(path: str) -> None:
         if position is not None and total:
             progress(Progress("reading", position(), total, path))
-        entry = reader.next()
+
+    jsons, aliases, not_layers = _walk_archive(reader, name, cancel, layer, member_done)
     return _assemble(name, jsons, contents, aliases, not_layers, image)
 
 
@@ -317,8 +292,27 @@ def _scan_archive(
 ) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str], dict[str, str]]:
     """The archive's JSON members, where each blob's bytes are (offset, size), links, and non-layers."""
     reader = TarReader(FileStream(handle), f"archive {name}")
-    jsons: dict[str, Any] = {}
     blobs: dict[str, tuple[int, int]] = {}
+
+    def layer(path: str, size: int, head: bytes) -> None:
+        blobs[path] = (handle.tell() - reader.buffered - len(head), size)
+
+    jsons, aliases, not_layers = _walk_archive(reader, name, cancel, layer)
+    return jsons, blobs, aliases, not_layers
+
+
+def _walk_archive(
+    reader: TarReader,
+    name: str,
+    cancel: CancelToken | None,
+    layer: Callable[[str, int, bytes], None],
+    member_done: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """One pass over an image archive's members: JSON documents are kept, links recorded, and each blob
+    that is not JSON goes to `layer(path, size, first bytes)`, which may read on or leave it. A
+    `LayerError` from `layer` is kept as the reason that blob is not a layer (an error only if the
+    manifest names it). Returns (JSON by path, links, reasons)."""
+    jsons: dict[str, Any] = {}
     aliases: dict[str, str] = {}
     not_layers: dict[str, str] = {}
     try:
@@ -333,7 +327,6 @@ def _scan_archive(
             aliases[path] = _alias_target(path, entry.kind, entry.linkname)
         elif entry.kind == REGULAR:
             if path.startswith("blobs/") or path.endswith("/layer.tar"):
-                offset = handle.tell() - reader.buffered
                 head = reader.read(min(entry.size, 512))
                 if head[:1] == b"{" and not path.endswith("/layer.tar"):
                     if entry.size <= JSON_LIMIT:
@@ -341,11 +334,16 @@ def _scan_archive(
                 elif len(head) < min(entry.size, 512):
                     raise LayerError(f"archive {name} is truncated (it ends inside a file's data)")
                 else:
-                    blobs[path] = (offset, entry.size)
+                    try:
+                        layer(path, entry.size, head)
+                    except LayerError as exc:
+                        not_layers[path] = str(exc)
             elif _is_metadata(path, entry.size):
                 jsons[path] = _parse_json(reader.read(entry.size), f"{path} in {name}")
+        if member_done is not None:
+            member_done(path)
         entry = reader.next()
-    return jsons, blobs, aliases, not_layers
+    return jsons, aliases, not_layers
 
 
 def _alias_target(path: str, kind: str, linkname: str) -> str:
