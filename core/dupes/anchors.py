@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, slug
+from core.dupes.building import NotProposable, dedup_proposal, slug
 from core.dupes.model import DuplicateCluster, Occurrence
-from core.patching import Producer, Proposal, Safety, make_modify
+from core.patching import Proposal
 from core.yamlnodes import (
     MappingNode,
     Node,
@@ -110,16 +110,15 @@ def yaml_anchor(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     new_text = "\n".join(lines)
     _verify(parsed.text, doc, new_text, path, [key.value for key, _ in jobs])
     others = ", ".join(key.value for key, _ in jobs[1:])
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Alias the {cluster.copies - 1} copies of job {first_key.value} in {path} with a YAML anchor",
         rationale=(
             f"The jobs {first_key.value}, {others} are identical ({cluster.lines_each} lines each). "
             f"Anchoring the first as `&{name}` and writing the others as `*{name}` keeps one copy to "
             "edit; GitHub Actions resolves aliases (but not `<<` merge keys, so none is used)."
         ),
-        producer=Producer.DEDUP,
-        edits=(make_modify(index.root, path, new_text),),
-        safety=Safety.REVIEW,
+        modified={path: new_text},
     )
 
 

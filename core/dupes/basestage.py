@@ -21,10 +21,10 @@ from typing import Any
 
 from core.discovery import InfraIndex
 from core.dockerfile import Dockerfile, Instruction, Stage, parse_dockerfile
-from core.dupes.building import NotProposable, common_parent, slug
+from core.dupes.building import NotProposable, common_parent, dedup_proposal, slug
 from core.dupes.canonical import shell_tokens
 from core.dupes.model import DuplicateCluster, Occurrence
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 
 ARG_NAME = "BASE_IMAGE"
 _FROM_REF = "${" + ARG_NAME + "}"
@@ -202,13 +202,12 @@ def base_stage(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     _verify(cluster, index, base_text, new_texts)
     start, end = _span(found[0][1], shared)
     line_count = end - start + 1
-    edits: list[FileEdit] = [make_create(index.root, base_path, base_text)]
-    edits += [make_modify(index.root, p, "\n".join(lines)) for p, lines in new_texts.items()]
     copies_paths = any(ins.keyword in ("COPY", "ADD") and ins.flag("from") is None
                        for ins in found[0][1].instructions[1 : shared + 1])
     context_note = (" COPY/ADD in the shared part now read from the base build's context, so check that "
                     "the files they copy are the same for every image." if copies_paths else "")
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Move {shared} instructions shared by {cluster.copies} Dockerfiles into {base_path}",
         rationale=(
             f"{', '.join(cluster.files)} start FROM {found[0][1].base} with the same {shared} "
@@ -218,7 +217,5 @@ def base_stage(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             f"--build-arg {ARG_NAME}=… where the tag differs.{context_note} Adapt the image name and "
             "registry to your setup."
         ),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={base_path: base_text}, modified=new_texts,
     )

@@ -11,6 +11,7 @@ import copy
 import io
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from core.discovery import InfraIndex
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.parsing import ParsedFile
+from core.patching import Producer, Proposal, Safety, make_create, make_modify
 from core.yamlnodes import Node, get, seq
 
 _PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./-]*$")
@@ -224,3 +226,14 @@ def common_parent(folders: set[str]) -> str:
             break
         prefix.append(group[0])
     return "/".join(prefix) or "."
+
+
+def dedup_proposal(index: InfraIndex, *, title: str, rationale: str, created: Mapping[str, str] | None = None,
+                   modified: Mapping[str, str | list[str]] | None = None) -> Proposal:
+    """The proposal every abstraction ends in: files it creates, files it rewrites (text or lines);
+    always for review, since it changes how the pipeline is put together."""
+    edits = [make_create(index.root, path, text) for path, text in (created or {}).items()]
+    edits += [make_modify(index.root, path, text if isinstance(text, str) else "\n".join(text))
+              for path, text in (modified or {}).items()]
+    return Proposal(title=title, rationale=rationale, producer=Producer.DEDUP, edits=tuple(edits),
+                    safety=Safety.REVIEW)

@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, common_parent, slug
+from core.dupes.building import NotProposable, common_parent, dedup_proposal, slug
 from core.dupes.model import DuplicateCluster, Occurrence
-from core.patching import Producer, Proposal, Safety, make_modify
+from core.patching import Proposal
 from core.yamlnodes import MappingNode, Node, ScalarNode, compose_documents, get, items, last_line, to_python
 
 #: what may follow a block's key on its line: `:`, an optional anchor, an optional comment
@@ -109,16 +109,15 @@ def _anchor(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     new_text = "\n".join(lines)
     _verify(doc, len(parsed.docs), new_text, path, occs[0], occs[1:])
     others = ", ".join(o.label for o in occs[1:])
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Alias the {cluster.copies - 1} copies of {occs[0].label} in {path} with a YAML anchor",
         rationale=(
             f"{occs[0].label} and {others} are identical ({cluster.lines_each} lines each). "
             f"{'Keeping its anchor' if existing else 'Anchoring the first'} as `&{name}` and writing the "
             f"others as `*{name}` leaves one copy to edit; Compose resolves aliases like any YAML reader."
         ),
-        producer=Producer.DEDUP,
-        edits=(make_modify(index.root, path, new_text),),
-        safety=Safety.REVIEW,
+        modified={path: new_text},
     )
 
 

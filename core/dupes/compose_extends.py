@@ -19,10 +19,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, slug, yaml_scalar
+from core.dupes.building import NotProposable, dedup_proposal, slug, yaml_scalar
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 from core.yamlnodes import MappingNode, ScalarNode, compose_documents, get, last_line, to_python
 
 #: settings compose never passes down through `extends`
@@ -112,18 +112,15 @@ def compose_extends(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             else:
                 del lines[start : end + 1]
     _verify(cluster, index, names, base_path, base_name, base_text, new_texts)
-    edits: list[FileEdit] = [make_create(index.root, base_path, base_text)]
-    edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
     kept = sorted(NOT_INHERITED & set(per_copy[0]))
     stays = f" Kept in each copy, because compose does not inherit them: {', '.join(kept)}." if kept else ""
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Share {len(common)} settings of {cluster.copies} compose services through {base_path}",
         rationale=(f"{', '.join(dict.fromkeys(names))} repeat {', '.join(common)} across "
                    f"{', '.join(cluster.files)}. A base service `{base_name}` in {base_path} that each one "
                    f"`extends` leaves one place to change them.{stays}"),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={base_path: base_text}, modified=new_texts,
     )
 
 

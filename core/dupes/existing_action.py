@@ -20,11 +20,11 @@ import re
 from typing import Any
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, strip_uses_ref, yaml_scalar
+from core.dupes.building import NotProposable, dedup_proposal, strip_uses_ref, yaml_scalar
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.models import FileKind
-from core.patching import FileEdit, Producer, Proposal, Safety, make_modify
+from core.patching import Proposal
 from core.yamlnodes import MappingNode, Node, compose_documents, get, last_line, scalar, seq, to_python
 
 _EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
@@ -241,19 +241,16 @@ def existing_action(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     withs = [_with(inputs, matcher, folder) for _, _, matcher in plans]
     new_texts = _rewrite(index, plans, withs, folder, title)
     _verify(index, plans, withs, new_texts, folder, inputs, action_steps)
-    edits: list[FileEdit] = [make_modify(index.root, path, "\n".join(lines))
-                             for path, lines in new_texts.items()]
     refs = sorted({r for _, _, m in plans for r in m.refs})
     note = f" It unifies action refs ({'; '.join(refs)})." if refs else ""
     files = ", ".join(dict.fromkeys(o.path for o in copies))
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Call the existing composite action ./{folder} instead of {len(copies)} copies of its steps",
         rationale=(f"{files} repeat the {len(action_steps)} steps of ./{folder}. Each copy becomes one "
                    f"`uses: ./{folder}` step whose `with:` passes what the copy had where the action reads "
                    f"its inputs; inputs whose default already fits are left out.{note}"),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        modified=new_texts,
     )
 
 

@@ -25,6 +25,7 @@ from core.dupes.building import (
     COMPOSITE_UNSUPPORTED,
     NotProposable,
     action_name,
+    dedup_proposal,
     dump_yaml,
     expand_steps,
     finish_action_steps,
@@ -38,7 +39,7 @@ from core.dupes.building import (
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster
 from core.models import FileKind
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 from core.yamlnodes import compose_documents, get, items, seq, to_python
 
 _GUARD = re.compile(r"^inputs\.([A-Za-z0-9_-]+) == 'true'(?: && \((.*)\))?$", re.DOTALL)
@@ -210,10 +211,9 @@ def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     action_path = f".github/actions/{name}/action.yml"
     new_texts = replace_calls(cluster, index, title, action_path, caller_with)
     _verify(cluster, originals, action_text, added_shell, caller_with, new_texts, action_path)
-    edits: list[FileEdit] = [make_create(index.root, action_path, action_text)]
-    edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
     note = f" It {cluster.note}." if cluster.note else ""
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Extract {cluster.units_each} shared steps (and {len(flags)} optional) into the composite "
               f"action {name}",
         rationale=(
@@ -223,7 +223,5 @@ def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             f", and {len(inputs) - len(flags)} other input(s) carry what differs.{note} Composite-action "
             "`run` steps need an explicit shell, so `shell: bash` is added where it was implied."
         ),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={action_path: action_text}, modified=new_texts,
     )

@@ -25,6 +25,7 @@ from core.dupes.building import (
     NotProposable,
     action_name,
     common_parent,
+    dedup_proposal,
     dump_yaml,
     expand_steps,
     file_lines,
@@ -47,7 +48,7 @@ from core.dupes.shell_runs import shell_run_library
 from core.dupes.stages import command_chain_proposal, stage_proposal
 from core.models import FileKind
 from core.parsing import ParsedFile
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 from core.yamlnodes import MappingNode, Node, compose_documents, get, items, last_line, seq, to_python
 
 __all__ = ["NotProposable", "propose_abstraction"]
@@ -86,10 +87,9 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     action_path = f".github/actions/{name}/action.yml"
     new_texts = replace_calls(cluster, index, title, action_path, caller_with)
     _verify_composite(cluster, originals, steps, added_shell, caller_with, new_texts, action_path)
-    edits: list[FileEdit] = [make_create(index.root, action_path, action_text)]
-    edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
     note = f" It {cluster.note}." if cluster.note else ""
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Extract {cluster.units_each} copy-pasted steps into the composite action {name}",
         rationale=(
             f"The same {cluster.units_each} steps appear in {cluster.copies} jobs "
@@ -97,9 +97,7 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             f"{len(inputs)} input(s) carry what differs.{note} Composite-action `run` steps need an "
             "explicit shell, so `shell: bash` is added where it was implied."
         ),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={action_path: action_text}, modified=new_texts,
     )
 
 
@@ -188,13 +186,12 @@ def _template(cluster: DuplicateCluster, index: InfraIndex, style: str) -> Propo
     else:
         what = f"the hidden job `.{template_name}` they `extends:`"
         short = f".{template_name}"
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Share {len(common)} settings of {cluster.copies} {label} through {short}",
         rationale=(f"{', '.join(names)} repeat {', '.join(common)}. Moving them into {what} leaves one "
                    f"place to change them; each {label[:-1]} keeps only what is its own."),
-        producer=Producer.DEDUP,
-        edits=(make_modify(index.root, path, new_text),),
-        safety=Safety.REVIEW,
+        modified={path: new_text},
     )
 
 
@@ -249,10 +246,9 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     lib_path = (common / "lib" / "common.sh").as_posix()
     if lib_path in index.files:
         raise NotProposable(f"{lib_path} exists already; add the function there by hand")
-    edits: list[FileEdit] = [make_create(index.root, lib_path,
-                                         "# Shared shell functions, sourced by the deploy scripts.\n"
-                                         "# Made by devops-tui from copy-pasted functions.\n\n"
-                                         + "\n".join(func_lines) + "\n")]
+    library = ("# Shared shell functions, sourced by the deploy scripts.\n"
+               "# Made by devops-tui from copy-pasted functions.\n\n" + "\n".join(func_lines) + "\n")
+    rewritten: dict[str, str | list[str]] = {}
     by_file: dict[str, list[Occurrence]] = {}
     for occ in cluster.occurrences:
         by_file.setdefault(occ.path, []).append(occ)
@@ -263,14 +259,13 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         source = f'. "$(dirname "$0")/{rel.as_posix()}"'
         for occ in sorted(occs, key=lambda o: -o.start_line):
             lines[occ.start_line - 1 : occ.end_line] = [source]
-        edits.append(make_modify(index.root, path, "\n".join(lines)))
+        rewritten[path] = lines
     name = first.label.split(" ", 1)[1]
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Move the shell function {name} into {lib_path}",
         rationale=f"{name} is copied into {cluster.copies} scripts; one shared library keeps one copy.",
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={lib_path: library}, modified=rewritten,
     )
 
 

@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, dump_yaml, slug, strip_uses_ref, yaml_scalar
+from core.dupes.building import NotProposable, dedup_proposal, dump_yaml, slug, strip_uses_ref, yaml_scalar
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster, Occurrence, Parameter
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 from core.yamlnodes import (
     MappingNode,
     Node,
@@ -256,10 +256,9 @@ def reusable_workflow(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
                       for i in range(cluster.copies)]
     new_texts = _rewrite_callers(cluster, index, jobs, path, plan, caller_secrets)
     _verify(cluster, index, jobs, originals, workflow_text, job_key, path, new_texts)
-    edits: list[FileEdit] = [make_create(index.root, path, workflow_text)]
-    edits += [make_modify(index.root, p, "\n".join(lines)) for p, lines in new_texts.items()]
     note = f" It {cluster.note}." if cluster.note else ""
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Move the job {job_key}, copied into {cluster.copies} workflows, into the reusable workflow "
               f"{name}",
         rationale=(
@@ -267,9 +266,7 @@ def reusable_workflow(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             f"A reusable workflow keeps it in one place; {len(plan.inputs)} input(s) carry what differs "
             f"and {len(secret_names)} secret(s) are passed explicitly by each caller.{note}"
         ),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created={path: workflow_text}, modified=new_texts,
     )
 
 

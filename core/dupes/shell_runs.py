@@ -36,11 +36,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, common_parent
+from core.dupes.building import NotProposable, common_parent, dedup_proposal
 from core.dupes.canonical import shell_tokens
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.dupes.units import Unit, shell_units
-from core.patching import FileEdit, Producer, Proposal, Safety, make_create, make_modify
+from core.patching import Proposal
 from core.rules.shell_words import Command, Word, split_commands
 
 _REFUSED_COMMANDS = {
@@ -499,17 +499,19 @@ def shell_run_library(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     ]
     new_texts = _rewrite(copies, index, fname, args, (lib, reuse), at_end)
     _verify(copies, body, args, fname, new_texts, index)
+    created: dict[str, str] = {}
+    modified: dict[str, str | list[str]] = dict(new_texts)
     if reuse:
         current = index.parsed[lib].text.rstrip("\n")
-        edits: list[FileEdit] = [make_modify(index.root, lib, current + "\n\n" + "\n".join(function) + "\n")]
+        modified = {lib: current + "\n\n" + "\n".join(function) + "\n", **modified}
     else:
         header = "# Shared shell functions, sourced by the deploy scripts.\n\n"
-        edits = [make_create(index.root, lib, header + "\n".join(function) + "\n")]
-    edits += [make_modify(index.root, path, "\n".join(lines)) for path, lines in new_texts.items()]
+        created[lib] = header + "\n".join(function) + "\n"
     body_units = copies[0].units
     kept = f" The scripts keep their own {skip} header line(s)." if skip else ""
     where = f"the library {lib} they already source" if reuse else f"the new library {lib}"
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Move {len(body_units)} shell statements copied into {cluster.copies} scripts into the "
               f"function {fname} ({lib})",
         rationale=(
@@ -518,7 +520,5 @@ def shell_run_library(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
             "Variables the statements set stay global, as before, because a shell function runs in the "
             f"calling shell.{kept}"
         ),
-        producer=Producer.DEDUP,
-        edits=tuple(edits),
-        safety=Safety.REVIEW,
+        created=created, modified=modified,
     )

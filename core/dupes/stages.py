@@ -19,10 +19,10 @@ from dataclasses import replace
 from core.discovery import InfraIndex
 from core.dockerfile import Dockerfile, Stage, parse_dockerfile
 from core.dupes.basestage import base_stage
-from core.dupes.building import NotProposable, slug
+from core.dupes.building import NotProposable, dedup_proposal, slug
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.dupes.units import instruction_form
-from core.patching import Producer, Proposal, Safety, make_modify
+from core.patching import Proposal
 
 
 def _stage(index: InfraIndex, occ: Occurrence) -> Stage:
@@ -71,14 +71,13 @@ def _from_first_stage(cluster: DuplicateCluster, index: InfraIndex, stages: list
     names = {s.name or "" for s in later}
     if rewritten.problems or _expanded(rewritten, first, names) != _expanded(original, first, set()):
         raise NotProposable(f"expanding the rewritten {path} does not give back its stages")
-    return Proposal(
+    return dedup_proposal(
+        index,
         title=f"Build {cluster.copies - 1} identical stage(s) of {path} FROM its stage {first.name}",
         rationale=(f"The stages on lines {', '.join(str(s.line) for s in ordered)} are the same "
                    f"({cluster.lines_each} lines each). A stage built FROM {first.name} has all its files "
                    "and settings, so the copies shrink to one FROM line and are built once."),
-        producer=Producer.DEDUP,
-        edits=(make_modify(index.root, path, new_text),),
-        safety=Safety.REVIEW,
+        modified={path: new_text},
     )
 
 
