@@ -270,12 +270,7 @@ def read_archive(
     """Read a `docker save` archive (either layout) from a file: outer headers, then the layers of the
     image `image` names (default: the first)."""
     name = str(path)
-    try:
-        handle = path.open("rb", buffering=1 << 16)
-    except OSError as exc:
-        raise LayerError(f"cannot open {path}: {exc.strerror}") from None
-    with handle:
-        jsons, blobs, aliases, not_layers = _scan_archive(handle, name, cancel)
+    jsons, blobs, aliases, not_layers = _scan_archive_file(path, cancel)
     layout, config, keys, notes = _image_keys(name, jsons, aliases, image)
     jobs = []
     for number, key in enumerate(keys, start=1):
@@ -285,6 +280,17 @@ def read_archive(
         jobs.append(LayerJob(name, offset, size, key, f"layer {number} of {name} ({key})"))
     layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
     return ImageData(name, layout, config, layers, notes)
+
+
+def _scan_archive_file(
+    path: Path, cancel: CancelToken | None
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str], dict[str, str]]:
+    try:
+        handle = path.open("rb", buffering=1 << 16)
+    except OSError as exc:
+        raise LayerError(f"cannot open {path}: {exc.strerror}") from None
+    with handle:
+        return _scan_archive(handle, str(path), cancel)
 
 
 def _scan_archive(
@@ -416,12 +422,7 @@ def list_images(path: Path, cancel: CancelToken | None = None) -> list[ArchiveIm
     name = str(path)
     if path.is_dir():
         return [found for found, _descriptors in _oci_candidates(_dir_json(path, name), name)]
-    try:
-        handle = path.open("rb", buffering=1 << 16)
-    except OSError as exc:
-        raise LayerError(f"cannot open {path}: {exc.strerror}") from None
-    with handle:
-        jsons, _blobs, aliases, _not_layers = _scan_archive(handle, name, cancel)
+    jsons, _blobs, aliases, _not_layers = _scan_archive_file(path, cancel)
     get_json, _real = _json_getter(name, jsons, aliases)
     if "manifest.json" in jsons:
         manifest = jsons["manifest.json"]
