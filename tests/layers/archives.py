@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,21 @@ def docker_archive(path: Path, layers: list[bytes], history: list[str] | None = 
     return path
 
 
+def _manifest(put: Callable[[bytes], str], config: bytes, bodies: list[bytes], media: str = "tar"
+              ) -> tuple[bytes, list[dict[str, Any]]]:
+    """An OCI image manifest over `config` and the layer `bodies` (each stored with `put`), and its layer
+    descriptors."""
+    kind = f"application/vnd.oci.image.layer.v1.{media}"
+    layers = [{"mediaType": kind, "digest": put(body), "size": len(body)} for body in bodies]
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config),
+                   "size": len(config)},
+        "layers": layers,
+    }).encode()
+    return manifest, layers
+
+
 def _oci_blobs(layers: list[bytes], how: str, history: list[str] | None, nested: bool
                ) -> tuple[dict[str, bytes], bytes]:
     """Blobs by 'blobs/sha256/HEX' and the top index.json."""
@@ -113,19 +129,9 @@ def _oci_blobs(layers: list[bytes], how: str, history: list[str] | None, nested:
         blobs[f"blobs/sha256/{digest}"] = data
         return f"sha256:{digest}"
 
-    config = config_for(layers, history)
     media = {"none": "tar", "gzip": "tar+gzip", "zstd": "tar+zstd"}[how]
-    descriptors = []
-    for layer in layers:
-        body = compress(layer, how)
-        descriptors.append({"mediaType": f"application/vnd.oci.image.layer.v1.{media}",
-                            "digest": put(body), "size": len(body)})
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config),
-                   "size": len(config)},
-        "layers": descriptors,
-    }).encode()
+    bodies = [compress(layer, how) for layer in layers]
+    manifest, _layers = _manifest(put, config_for(layers, history), bodies, media)
     manifest_desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": put(manifest),
                      "size": len(manifest), "platform": {"os": "linux", "architecture": "amd64"}}
     other = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": put(b'{"layers": []}'),
@@ -213,16 +219,7 @@ def _multi_oci_blobs(images: list[Img], docker_names: bool
     entries: list[dict[str, Any]] = []
     for image in images:
         config = config_for(list(image.layers), list(image.history) if image.history else None)
-        layer_descs: list[dict[str, Any]] = [
-            {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": put(layer), "size": len(layer)}
-            for layer in image.layers
-        ]
-        manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(config),
-                       "size": len(config)},
-            "layers": layer_descs,
-        }).encode()
+        manifest, layer_descs = _manifest(put, config, list(image.layers))
         digest = put(manifest)
         entries.append({"Config": f"blobs/sha256/{_sha(config)}", "RepoTags": list(image.names),
                         "Layers": [f"blobs/sha256/{d['digest'].partition(':')[2]}" for d in layer_descs]})
