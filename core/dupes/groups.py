@@ -27,6 +27,9 @@ SEQUENCE_CATEGORIES = {
 }
 WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys", "k8s-manifest",
                     "docker-stage", "compose-block")
+_WORDS = re.compile(r"[A-Za-z0-9]+")
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
+_EXTENSIONS = frozenset({"txt", "yml", "yaml", "json", "toml", "cfg", "ini", "lock", "tar", "tgz"})
 _TOUCH_KEYS = ("secrets", "env", "runs-on", "needs", "services", "if")
 
 
@@ -41,13 +44,45 @@ def _touches(forms: Iterable[object]) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _param_name(path: str, per_copy: list[dict[str, object]]) -> str:
-    """A readable input name: the YAML key, or for a shell word the option before it."""
+def _common_start(values: Sequence[str]) -> str:
+    first, n = values[0], 0
+    while n < len(first) and all(len(v) > n and v[n] == first[n] for v in values):
+        n += 1
+    return first[:n]
+
+
+def _shared_word(values: Sequence[str]) -> str | None:
+    """A whole word every value has next to its varying part: 'requirements' for api/requirements.txt
+    and web/requirements.txt, 'tests' for api/tests and web/tests."""
+    suffix = _common_start([v[::-1] for v in values])[::-1]
+    prefix = _common_start(values)
+    candidates = []
+    if not _EXTENSION.fullmatch(suffix):  # a shared file extension says nothing
+        whole = not suffix[:1].isalnum() or all(
+            len(v) == len(suffix) or not v[-len(suffix) - 1].isalnum() for v in values)
+        candidates.append(_WORDS.findall(suffix)[0 if whole else 1:])
+    if prefix:
+        whole = not prefix[-1:].isalnum() or all(
+            len(v) == len(prefix) or not v[len(prefix)].isalnum() for v in values)
+        candidates.append(_WORDS.findall(prefix)[::-1][0 if whole else 1:])
+    for words in candidates:
+        named = [w for w in words if len(w) > 2 and not w.isdigit() and w not in _EXTENSIONS]
+        if named:
+            return named[0]
+    return None
+
+
+def _param_name(path: str, per_copy: list[dict[str, object]], values: Sequence[str]) -> str:
+    """A readable input name: the YAML key, or for a shell word the option before it, the word the
+    values share, or the value itself when it is a name."""
     if "#" in path:
         head, _, pos = path.rpartition("#")
         before = per_copy[0].get(f"{head}#{int(pos) - 1}") if pos.isdigit() and int(pos) > 0 else None
         if isinstance(before, str) and before.startswith("-") and len(before.lstrip("-")) > 1:
             return before.lstrip("-")
+        shared = _shared_word(values)
+        if shared is not None:
+            return shared
         value = per_copy[0].get(path)
         if isinstance(value, str) and re.match(r"^[A-Za-z][\w.-]*$", value):
             return re.split(r"[.\-_]", value.rsplit("/", 1)[-1])[0] or "arg"
@@ -77,7 +112,7 @@ def _parameters(copies: Sequence[Sequence[Unit]]) -> tuple[list[Parameter], list
                          f"to {values[0].split('@')[-1]}")
             continue
         if len(set(values)) > 1:
-            name = _param_name(path, per_copy).replace("_", "-").lower()
+            name = _param_name(path, per_copy, values).replace("_", "-").lower()
             candidate, n = name, 2
             while candidate in used:
                 candidate, n = f"{name}-{n}", n + 1

@@ -31,3 +31,32 @@ def test_a_small_function_pasted_everywhere_is_a_group(make_repo: Callable[..., 
     assert len(groups) == 1 and groups[0].copies == 14 and groups[0].lines_each == 3
     few = make_repo({f"svc{n}/deploy.sh": script.format(n=n) for n in range(3)})
     assert not [c for c in find_clones(build_index(few)) if c.category == "shell-function"]
+
+
+WORKFLOW = """\
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+          cache: pip
+      - name: Install
+        run: pip install -r {name}/requirements.txt
+      - name: Test
+        run: pytest -q {name}/tests
+"""
+
+
+def test_inputs_are_named_for_the_word_their_values_share(make_repo: Callable[..., Path]) -> None:
+    names = ("api", "web", "worker")
+    root = make_repo({f".github/workflows/{n}.yml": WORKFLOW.format(name=n) for n in names})
+    steps = [c for c in find_clones(build_index(root), min_lines=2) if c.category == "gha-steps"]
+    assert len(steps) == 1
+    assert {p.name: p.values for p in steps[0].parameters} == {
+        "requirements": ("api/requirements.txt", "web/requirements.txt", "worker/requirements.txt"),
+        "tests": ("api/tests", "web/tests", "worker/tests"),
+    }
