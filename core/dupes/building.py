@@ -72,6 +72,29 @@ SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
 
 
+_USES_COMMENT = re.compile(r"^(\s*(?:-\s+)?uses:\s*)(['\"]?)([^\s'\"#]+)\2(\s+#.*)$")
+
+
+def keep_uses_comments(text: str, cluster: DuplicateCluster, index: InfraIndex) -> str:
+    """Put back the comment after each `uses:` the copies had (`@<sha> # v4`: the pin's readable
+    version, which Dependabot and Renovate update), lost when the abstraction was dumped from data."""
+    comments: dict[str, str] = {}
+    for occ in cluster.occurrences:
+        for line in file_lines(index.parsed[occ.path])[occ.start_line - 1 : occ.end_line]:
+            match = _USES_COMMENT.match(line)
+            if match:
+                comments.setdefault(match.group(3), match.group(4).strip())
+    if not comments:
+        return text
+    out = []
+    for line in text.split("\n"):
+        match = re.match(r"^(\s*(?:-\s+)?uses:\s*)(['\"]?)([^\s'\"#]+)\2\s*$", line)
+        if match and match.group(3) in comments:
+            line = f"{line.rstrip()} {comments[match.group(3)]}"
+        out.append(line)
+    return "\n".join(out)
+
+
 def file_lines(parsed: ParsedFile) -> list[str]:
     """A parsed file's text as lines, for line-placed edits."""
     return parsed.text.split("\n")

@@ -29,6 +29,7 @@ from core.dupes.building import (
     dump_yaml,
     expand_steps,
     finish_action_steps,
+    keep_uses_comments,
     parameterize_steps,
     replace_calls,
     slug,
@@ -206,7 +207,7 @@ def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         "inputs": inputs,
         "runs": {"using": "composite", "steps": steps},
     }
-    action_text = dump_yaml(action)
+    action_text = keep_uses_comments(dump_yaml(action), cluster, index)
     name = action_name(shared[0], index)
     action_path = f".github/actions/{name}/action.yml"
     new_texts = replace_calls(cluster, index, title, action_path, caller_with)

@@ -30,6 +30,7 @@ from core.dupes.building import (
     expand_steps,
     file_lines,
     finish_action_steps,
+    keep_uses_comments,
     parameterize_steps,
     replace_calls,
     slug,
@@ -83,7 +84,7 @@ def _composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         **({"inputs": inputs} if inputs else {}),
         "runs": {"using": "composite", "steps": steps},
     }
-    action_text = dump_yaml(action)
+    action_text = keep_uses_comments(dump_yaml(action), cluster, index)
     action_path = f".github/actions/{name}/action.yml"
     new_texts = replace_calls(cluster, index, title, action_path, caller_with)
     _verify_composite(cluster, originals, steps, added_shell, caller_with, new_texts, action_path)

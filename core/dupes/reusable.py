@@ -17,7 +17,15 @@ import re
 from typing import Any
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, dedup_proposal, dump_yaml, slug, strip_uses_ref, yaml_scalar
+from core.dupes.building import (
+    NotProposable,
+    dedup_proposal,
+    dump_yaml,
+    keep_uses_comments,
+    slug,
+    strip_uses_ref,
+    yaml_scalar,
+)
 from core.dupes.canonical import exact_form
 from core.dupes.model import DuplicateCluster, Occurrence, Parameter
 from core.patching import Proposal
@@ -250,7 +258,7 @@ def reusable_workflow(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
         call["outputs"] = {o: {"value": f"${{{{ jobs.{job_key}.outputs.{o} }}}}"} for o in body["outputs"]}
     workflow = {"name": f"{job_key} (shared)", "on": {"workflow_call": call}, **inherited,
                 "jobs": {job_key: body}}
-    workflow_text = dump_yaml(workflow)
+    workflow_text = keep_uses_comments(dump_yaml(workflow), cluster, index)
     caller_secrets = [{**{s: f"${{{{ secrets.{s} }}}}" for s in fixed},
                        **{s: exprs[i] for s, exprs in plan.secret_params.items()}}
                       for i in range(cluster.copies)]
