@@ -81,8 +81,9 @@ def render_text(clusters: Sequence[DuplicateCluster]) -> str:
         return "no duplication found\n"
     out: list[str] = []
     for n, c in enumerate(clusters, 1):
+        near = f" (near miss: {len(c.gaps)} gap(s))" if c.gaps else ""
         out.append(f"#{n} {CATEGORY_RULES.get(c.category, ('', c.category))[1]}: {c.copies} copies of "
-                   f"{c.lines_each} lines, saves ~{c.lines_saved} lines  [{c.id}]")
+                   f"{c.lines_each} lines{near}, saves ~{c.lines_saved} lines  [{c.id}]")
         out.append(f"   → {ABSTRACTION_TEXT.get(c.abstraction, c.abstraction)}")
         for o in c.occurrences:
             out.append(f"   {o.path}:{o.start_line}-{o.end_line}  {o.label}")

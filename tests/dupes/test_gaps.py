@@ -135,6 +135,7 @@ def test_reports_say_where_the_gaps_are(make_repo):
     root = _repo(make_repo, "ABXCDE", "ABCDE")
     cluster = _only_group(root)
     text = render_text([cluster])
+    assert "lines (near miss: 2 gap(s))" in text.splitlines()[0]
     assert "copy 1 has an extra step at line 13: step 3 (Lint)" in text
     assert "copy 2 is missing a step after line 12: step 3 (Lint)" in text
     group = json.loads(render_json([cluster]))["groups"][0]

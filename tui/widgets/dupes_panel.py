@@ -44,7 +44,8 @@ def group_label(cluster: DuplicateCluster) -> Text:
     """One line per group: lines saved, copies, what it is and what would replace it."""
     files = cluster.files
     where = files[0] + (f" +{len(files) - 1}" if len(files) > 1 else "")
-    return Text.assemble((f"{cluster.lines_saved:>4} ", "bold green"), (f"{cluster.copies}× ", "bold"),
+    near = ("≈ ", "yellow") if cluster.gaps else ""  # a near miss: the copies differ by a step or two
+    return Text.assemble((f"{cluster.lines_saved:>4} ", "bold green"), (f"{cluster.copies}× ", "bold"), near,
                          f"{cluster.category} → {cluster.abstraction}  ", (where, "dim"),
                          no_wrap=True, overflow="ellipsis")
 
