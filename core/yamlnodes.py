@@ -24,6 +24,10 @@ except AttributeError:  # pragma: no cover - depends on the wheel
     _Loader = yaml.SafeLoader
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+#: GitLab CI's `!reference [job, key, ...]`: composes as a tagged sequence, see `resolve_references`
+REFERENCE_TAG = "!reference"
+#: how deep GitLab lets `!reference` tags nest
+REFERENCE_DEPTH = 10
 
 __all__ = [
     "MappingNode",
@@ -34,6 +38,7 @@ __all__ = [
     "get",
     "items",
     "node_position",
+    "resolve_references",
     "scalar",
     "to_python",
 ]
@@ -166,15 +171,50 @@ def to_python(node: Node | None, _depth: int = 0) -> Any:
     return value
 
 
+def resolve_references(node: Node | None, roots: list[Node], _depth: int = 0) -> Any:
+    """Plain Python as `to_python` gives, with every GitLab `!reference [job, key, ...]` replaced by the
+    value it names in `roots` (the documents of one pipeline, first match wins). `to_python` alone keeps
+    the tag's operands as a plain list, which GitLab would read as script lines. A reference that names
+    nothing, or nests deeper than GitLab allows, stays `{"!reference": [...]}` so comparisons see it."""
+    if isinstance(node, SequenceNode) and node.tag == REFERENCE_TAG:
+        path = [scalar(part) for part in node.value]
+        target = _referenced(path, roots) if _depth < REFERENCE_DEPTH else None
+        if target is None:
+            return {REFERENCE_TAG: path}
+        return resolve_references(target, roots, _depth + 1)
+    if isinstance(node, MappingNode):
+        return {k.value: resolve_references(v, roots, _depth) for k, v in items(node)}
+    if isinstance(node, SequenceNode):
+        return [resolve_references(v, roots, _depth) for v in node.value]
+    return to_python(node)
+
+
+def _referenced(path: list[str | None], roots: list[Node]) -> Node | None:
+    if not path or any(part is None for part in path):
+        return None
+    for root in roots:
+        found: Node | None = root
+        for part in path:
+            found = get(found, str(part))
+        if found is not None:
+            return found
+    return None
+
+
 def last_line(node: Node) -> int:
     """0-based index of the last line holding the node's content.
 
-    End marks are not enough: a block scalar (`run: |`) ends where the next token begins, which may be
-    a following key's line, so block content is counted from its own lines instead.
+    End marks are not enough: a literal block scalar (`run: |`) ends where the next token begins, which
+    may be a following key's line, so its content is counted from its own lines instead. A folded one
+    (`>`) joins its lines, so its value cannot count them: its end mark does (a blank line right after it
+    may be counted with it).
     """
     if isinstance(node, ScalarNode):
-        if node.style in ("|", ">"):
+        if node.style == "|":
             return node.start_mark.line + max(1, len(node.value.splitlines()))
+        if node.style == ">":
+            end = node.end_mark
+            return max(node.start_mark.line + 1, end.line - 1 if end.column == 0 else end.line)
         end = node.end_mark
         return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
     if getattr(node, "flow_style", False):

@@ -1,4 +1,5 @@
-"""Compose top-level blocks repeated in one file → one YAML anchor and aliases; across files → a reason.
+"""Compose top-level blocks repeated in one file → one YAML anchor and aliases (across files:
+compose_include.py).
 
 Contract: `compose_block_proposal(cluster, index)` returns a checked `Proposal` for a "compose-block"
 cluster whose copies (`x-*` blocks, or entries of `networks`/`volumes`/`configs`/`secrets`) are identical
@@ -6,17 +7,16 @@ and live in one compose file, or raises `NotProposable` with the reason. Compose
 aliases, so the first copy's key line gains `&<name>` (or keeps the anchor it has) and every later
 copy's body is replaced, by line span, with `*<name>` on its key line; nothing else moves. Before it is
 offered the rewritten file is parsed again: the whole document with aliases resolved must equal the
-original, and every copy must now be the anchored node. Copies in different files get no automatic
-proposal: anchors do not reach across files, and the reason says how `include:` shares them instead.
+original, and every copy must now be the anchored node. Anchors do not reach across files; copies in
+several files are compose_include's.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from core.discovery import InfraIndex
-from core.dupes.building import NotProposable, common_parent, dedup_proposal, slug
+from core.dupes.building import NotProposable, dedup_proposal, slug
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.patching import Proposal
 from core.yamlnodes import MappingNode, Node, ScalarNode, compose_documents, get, items, last_line, to_python
@@ -121,28 +121,8 @@ def _anchor(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     )
 
 
-def _across_files(cluster: DuplicateCluster) -> NotProposable:
-    """Why copies in several compose files get no automatic rewrite, and what to do by hand."""
-    files = cluster.files
-    folder = common_parent({str(Path(f).parent) for f in files})
-    shared = "compose.shared.yaml" if folder in ("", ".") else f"{folder}/compose.shared.yaml"
-    label = cluster.occurrences[0].label
-    where = ", ".join(files)
-    if cluster.occurrences[0].container == "top" and label.startswith("x-"):
-        return NotProposable(
-            f"{label} is repeated in {where}. YAML anchors do not reach across files and `include:` does not "
-            "carry `x-` blocks; to keep one copy, move the services that merge it into one file and let the "
-            "others `extends:` them, or keep the blocks in step by hand.")
-    block, _, entry = label.partition(".")
-    what = f"`{block}: {entry}:`" if entry else f"the whole `{block}:` block"
-    return NotProposable(
-        f"{what} is repeated in {where}. YAML anchors do not reach across files; to keep one copy, move it "
-        f"into {shared} and add `include: [{shared}]` (a path relative to each file) at the top of each of "
-        "them, deleting their copies (Docker Compose 2.20 or later; resources declared twice conflict).")
-
-
 def compose_block_proposal(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     """The checked anchor proposal for identical blocks of one compose file, or `NotProposable` why not."""
-    if len(cluster.files) != 1:
-        raise _across_files(cluster)
+    if len(cluster.files) != 1:  # across files is compose_include's (an anchor reaches within one file)
+        raise NotProposable("the copies live in different compose files; an anchor only reaches within one")
     return _anchor(cluster, index)

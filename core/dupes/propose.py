@@ -41,8 +41,10 @@ from core.dupes.building import (
 from core.dupes.canonical import exact_form
 from core.dupes.compose_blocks import compose_block_proposal
 from core.dupes.compose_extends import compose_extends
+from core.dupes.compose_include import compose_include
 from core.dupes.existing_action import existing_action
 from core.dupes.gapped_action import gapped_composite
+from core.dupes.gitlab_reference import gitlab_reference
 from core.dupes.model import DuplicateCluster, Occurrence
 from core.dupes.reusable import reusable_workflow
 from core.dupes.shell_runs import shell_run_library
@@ -276,6 +278,8 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         parsed = index.parsed.get(occ.path)
         if parsed is None or parsed.problem is not None:
             raise NotProposable(f"{occ.path} is not parsed cleanly; fix it first")
+    if cluster.category == "gitlab-script":
+        return gitlab_reference(cluster, index)
     if cluster.gaps:
         return gapped_composite(cluster, index)
     if cluster.abstraction == "composite-action":
@@ -294,6 +298,8 @@ def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposa
         return reusable_workflow(cluster, index)
     if cluster.abstraction == "yaml-anchor" and cluster.category == "gha-job":
         return yaml_anchor(cluster, index)
+    if cluster.abstraction == "compose-include" and cluster.category == "compose-block":
+        return compose_include(cluster, index)
     if cluster.abstraction == "compose-extends" and cluster.category == "compose-service":
         return compose_extends(cluster, index)
     if cluster.abstraction == "docker-base-stage" and cluster.category == "docker-run":

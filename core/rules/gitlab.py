@@ -23,7 +23,17 @@ from core.rules.gha_model import fields
 from core.rules.shell_words import SHELLS, Command, Word, pipelines, program, split_commands, unwrap
 from core.rules.yaml_text import SourceMap
 from core.secrets.keywords import looks_like_secret_assignment
-from core.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, get, items, node_position, scalar
+from core.yamlnodes import (
+    REFERENCE_TAG,
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    get,
+    items,
+    node_position,
+    scalar,
+)
 
 GITLAB = (FileKind.GITLAB_CI,)
 
@@ -111,11 +121,12 @@ def _model(parsed: ParsedFile) -> Pipeline | None:
 
 
 def _flatten(node: Node | None) -> Iterator[ScalarNode]:
-    """Script lines: a string, a list, or nested lists (GitLab flattens them)."""
+    """Script lines: a string, a list, or nested lists (GitLab flattens them). A `!reference [.job, key]`
+    names lines written elsewhere, where they are checked; its operands are not script lines."""
     if isinstance(node, ScalarNode):
         if node.value:
             yield node
-    elif isinstance(node, SequenceNode):
+    elif isinstance(node, SequenceNode) and node.tag != REFERENCE_TAG:
         for child in node.value:
             yield from _flatten(child)
 

@@ -105,3 +105,15 @@ def test_cache_is_bounded() -> None:
     assert cache.get(InfraFile("0.sh", FileKind.SHELL, 1, "sha0")) is None
     assert cache.get(InfraFile("2.sh", FileKind.SHELL, 1, "sha2")) is not None
     assert cache.get_content("sha0", "0.sh") is None and cache.get_content("sha1", "1.sh") is not None
+
+
+def test_last_line_of_folded_scalars_counts_the_file_lines_not_the_folded_value() -> None:
+    from core.yamlnodes import compose_documents, get, last_line
+
+    text = "a:\n  run: >\n    one two\n    three four\n    five\n  next: 1\nc: >-\n  tail\n  end"
+    docs, problem = compose_documents(text)
+    assert problem is None and docs
+    assert last_line(get(get(docs[0], "a"), "run")) == 4  # "five", though the value is one line
+    assert last_line(get(docs[0], "c")) == 8  # at the end of the file, no line break
+    literal, _ = compose_documents("run: |\n  a\n  b\nnext: 1\n")
+    assert last_line(get(literal[0], "run")) == 2
