@@ -28,6 +28,7 @@ SEQUENCE_CATEGORIES = {
 WHOLE_CATEGORIES = ("gha-job", "gitlab-job", "compose-service", "shell-function", "env-keys", "k8s-manifest",
                     "docker-stage", "compose-block")
 _WORDS = re.compile(r"[A-Za-z0-9]+")
+_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _EXTENSIONS = frozenset({"txt", "yml", "yaml", "json", "toml", "cfg", "ini", "lock", "tar", "tgz"})
 _TOUCH_KEYS = ("secrets", "env", "runs-on", "needs", "services", "if")
@@ -53,18 +54,19 @@ def _common_start(values: Sequence[str]) -> str:
 
 def _shared_word(values: Sequence[str]) -> str | None:
     """A whole word every value has next to its varying part: 'requirements' for api/requirements.txt
-    and web/requirements.txt, 'tests' for api/tests and web/tests."""
+    and web/requirements.txt, 'tests' for api/tests and web/tests. Variables there ($REGISTRY,
+    ${CI_COMMIT_SHA}) are other values, not a name for this one."""
     suffix = _common_start([v[::-1] for v in values])[::-1]
     prefix = _common_start(values)
     candidates = []
     if not _EXTENSION.fullmatch(suffix):  # a shared file extension says nothing
         whole = not suffix[:1].isalnum() or all(
             len(v) == len(suffix) or not v[-len(suffix) - 1].isalnum() for v in values)
-        candidates.append(_WORDS.findall(suffix)[0 if whole else 1:])
+        candidates.append(_WORDS.findall(_VARIABLE.sub(" ", suffix))[0 if whole else 1:])
     if prefix:
         whole = not prefix[-1:].isalnum() or all(
             len(v) == len(prefix) or not v[len(prefix)].isalnum() for v in values)
-        candidates.append(_WORDS.findall(prefix)[::-1][0 if whole else 1:])
+        candidates.append(_WORDS.findall(_VARIABLE.sub(" ", prefix))[::-1][0 if whole else 1:])
     for words in candidates:
         named = [w for w in words if len(w) > 2 and not w.isdigit() and w not in _EXTENSIONS]
         if named:
