@@ -165,6 +165,7 @@ class ChatPanel(Vertical):
         self._history_shown = False
         self._return_focus: Widget | None = None
         self._commit_after_apply = False
+        self._key_hint_shown = False  # the how-to for the API key is on screen
 
     def compose(self) -> ComposeResult:
         yield Static("Agent", id="chat-header", markup=False)
@@ -274,6 +275,7 @@ class ChatPanel(Vertical):
                 self._mount(ToolCallLine(item.text, item.result or "", is_error=item.is_error))
         if not self._has_key():
             self._mount(NoticeLine(HOW_TO_SET_KEY, "hint"))
+            self._key_hint_shown = True
 
     @staticmethod
     def _has_key() -> bool:
@@ -328,7 +330,12 @@ class ChatPanel(Vertical):
 
             self._session = AgentSession(tools, model=resolve_model(config.model), store=self.store)
         except MissingApiKey as exc:
-            self._mount(NoticeLine(str(exc), "hint"))
+            if self._key_hint_shown:  # the how-to is on screen already: say it briefly
+                self._mount(NoticeLine("Not sent: ANTHROPIC_API_KEY is not set (see above). Your question "
+                                       "stays in the box.", "warning"))
+            else:
+                self._mount(NoticeLine(str(exc), "hint"))
+                self._key_hint_shown = True
             return None
         self._header()
         return self._session
