@@ -183,6 +183,7 @@ def analyse_data(
         duplicates=tuple(duplicates),
         change_logs=tuple(result.changes) if keep_changes else (),
         notes=tuple(notes),
+        images=data.images if len(data.images) > 1 else (),
         tree=result.root,
     )
 

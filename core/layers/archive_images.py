@@ -161,7 +161,7 @@ def choose(images: list[ArchiveImage], wanted: str | None, where: str) -> tuple[
         if count <= 1:
             return 0, []
         return 0, [f"{where} holds {count} images; analysed {images[0].label}; the others are "
-                   f"{describe(images[1:])} (choose one with --image NAME or an id prefix)"]
+                   f"{describe(images[1:])} (pick one by name or an id prefix)"]
     wanted = wanted.strip()
     hits = [i for i, image in enumerate(images) if _matches_name(image, wanted)]
     if not hits:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import overload
 
+from core.layers.archive_images import ArchiveImage
+
 
 class WasteCause(StrEnum):
     """Why bytes written by one layer are no longer visible in the image."""
@@ -250,6 +252,7 @@ class LayerReport:
     duplicates: tuple[DuplicateFiles, ...] = ()
     change_logs: tuple[object, ...] = field(default=(), repr=False)  # replay.ChangeLog per layer
     notes: tuple[str, ...] = ()
+    images: tuple[ArchiveImage, ...] = ()  # every image the archive holds, when it holds several
     tree: object = field(default=None, repr=False)  # the final replay tree (core.layers.replay.Dir)
 
     @property

@@ -46,6 +46,7 @@ class ImageData:
     config: dict[str, Any]
     layers: list[LayerContent]
     notes: list[str] = field(default_factory=list)
+    images: tuple[ArchiveImage, ...] = ()  # every image an archive holds (empty from the engine)
 
 
 class _EntryData:
@@ -118,19 +119,19 @@ def _json_getter(name: str, jsons: dict[str, Any], aliases: dict[str, str]
 
 def _image_keys(
     name: str, jsons: dict[str, Any], aliases: dict[str, str], image: str | None = None
-) -> tuple[str, dict[str, Any], list[str], list[str]]:
-    """(layout, config, layer paths in image order with links resolved, notes) of the chosen image."""
+) -> tuple[str, dict[str, Any], list[str], _Chosen]:
+    """(layout, config, layer paths in image order with links resolved, choice) of the chosen image."""
     get_json, real = _json_getter(name, jsons, aliases)
     if "manifest.json" in jsons:
         layout = "oci-archive" if "index.json" in jsons else "docker-archive"
-        config, keys, notes = _docker_manifest(jsons["manifest.json"], get_json, name, image,
-                                               jsons.get("index.json"))
+        config, keys, chosen = _docker_manifest(jsons["manifest.json"], get_json, name, image,
+                                                jsons.get("index.json"))
     elif "index.json" in jsons:
         layout = "oci-archive"
-        config, keys, notes = _oci_index(get_json, name, image)
+        config, keys, chosen = _oci_index(get_json, name, image)
     else:
         raise LayerError(f"{name} is not an image archive (no manifest.json or index.json inside)")
-    return layout, config, [real(key) for key in keys], notes
+    return layout, config, [real(key) for key in keys], chosen
 
 
 def _missing(name: str, number: int, key: str, not_layers: dict[str, str]) -> LayerError:
@@ -147,29 +148,38 @@ def _assemble(
     not_layers: dict[str, str],
     image: str | None = None,
 ) -> ImageData:
-    layout, config, keys, notes = _image_keys(name, jsons, aliases, image)
+    layout, config, keys, chosen = _image_keys(name, jsons, aliases, image)
     layers = []
     for number, key in enumerate(keys, start=1):
         if key not in contents:
             raise _missing(name, number, key, not_layers)
         layers.append(contents[key])
-    return ImageData(name, layout, config, layers, notes)
+    return ImageData(name, layout, config, layers, chosen.notes, chosen.images)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """What choosing an image says: notes for the report, and every image the source holds."""
+
+    notes: list[str]
+    images: tuple[ArchiveImage, ...]
 
 
 def _docker_manifest(
     manifest: Any, get_json: Callable[[str], Any], name: str, image: str | None = None, index: Any = None
-) -> tuple[dict[str, Any], list[str], list[str]]:
-    """(config, layer paths, notes) of the chosen image of a `docker save` manifest.json."""
+) -> tuple[dict[str, Any], list[str], _Chosen]:
+    """(config, layer paths, choice) of the chosen image of a `docker save` manifest.json."""
     images = docker_images(manifest, index) if isinstance(manifest, list) else []
     if not images:
         raise LayerError(f"{name}: manifest.json does not describe an image")
-    chosen, notes = choose([found for found, _item in images], image, name)
+    found = tuple(image for image, _item in images)
+    chosen, notes = choose(list(found), image, name)
     item = images[chosen][1]
     config_path, layers = item.get("Config"), item.get("Layers")
     if not isinstance(config_path, str) or not isinstance(layers, list):
         raise LayerError(f"{name}: manifest.json lacks Config or Layers")
     config = get_json(normalise(config_path))
-    return _as_config(config, name), [normalise(str(p)) for p in layers], notes
+    return _as_config(config, name), [normalise(str(p)) for p in layers], _Chosen(notes, found)
 
 
 def _blob_path(digest: Any, name: str) -> str:
@@ -222,12 +232,13 @@ def _oci_candidates(get_json: Callable[[str], Any], name: str
 
 def _oci_index(
     get_json: Callable[[str], Any], name: str, image: str | None = None
-) -> tuple[dict[str, Any], list[str], list[str]]:
-    """(config, layer blob paths, notes) of the chosen image of an OCI layout."""
+) -> tuple[dict[str, Any], list[str], _Chosen]:
+    """(config, layer blob paths, choice) of the chosen image of an OCI layout."""
     images = _oci_candidates(get_json, name)
     if not images:
         raise LayerError(f"{name}: the OCI index lists no image")
-    chosen_image, notes = choose([found for found, _descriptors in images], image, name)
+    found = tuple(image for image, _descriptors in images)
+    chosen_image, notes = choose(list(found), image, name)
     descriptors: list[Any] = images[chosen_image][1]
     for _depth in range(8):
         chosen = _pick_manifest(descriptors)
@@ -248,7 +259,7 @@ def _oci_index(
         config = get_json(_blob_path(config_ref.get("digest"), name))
         keys = [_blob_path(layer.get("digest") if isinstance(layer, dict) else None, name)
                 for layer in document["layers"]]
-        return _as_config(config, name), keys, notes
+        return _as_config(config, name), keys, _Chosen(notes, found)
     raise LayerError(f"{name}: OCI indexes nested too deeply")
 
 
@@ -271,7 +282,7 @@ def read_archive(
     image `image` names (default: the first)."""
     name = str(path)
     jsons, blobs, aliases, not_layers = _scan_archive_file(path, cancel)
-    layout, config, keys, notes = _image_keys(name, jsons, aliases, image)
+    layout, config, keys, chosen = _image_keys(name, jsons, aliases, image)
     jobs = []
     for number, key in enumerate(keys, start=1):
         if key not in blobs:
@@ -279,7 +290,7 @@ def read_archive(
         offset, size = blobs[key]
         jobs.append(LayerJob(name, offset, size, key, f"layer {number} of {name} ({key})"))
     layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
-    return ImageData(name, layout, config, layers, notes)
+    return ImageData(name, layout, config, layers, chosen.notes, chosen.images)
 
 
 def _scan_archive_file(
@@ -383,7 +394,7 @@ def read_oci_dir(
     of several (default: the first)."""
     name = str(root)
     get_json = _dir_json(root, name)
-    config, keys, notes = _oci_index(get_json, name, image)
+    config, keys, chosen = _oci_index(get_json, name, image)
     jobs = []
     for number, key in enumerate(keys, start=1):
         blob = root / key
@@ -395,7 +406,7 @@ def read_oci_dir(
             raise LayerError(f"cannot read layer {number} of {name}: {exc.strerror}") from None
         jobs.append(LayerJob(str(blob), 0, size, key, f"layer {number} of {name}"))
     layers = read_jobs(jobs, deep=deep, workers=workers, progress=progress, cancel=cancel)
-    return ImageData(name, "oci-dir", config, layers, notes)
+    return ImageData(name, "oci-dir", config, layers, chosen.notes, chosen.images)
 
 
 def _dir_json(root: Path, name: str) -> Callable[[str], Any]:

@@ -46,7 +46,8 @@ def test_docker_archive_default_is_first_with_a_note(tmp_path: Path) -> None:
     assert report.content_bytes == 1010
     [note] = [n for n in report.notes if "images" in n]
     assert "holds 3 images" in note and "analysed registry.example.com/team/a:1" in note
-    assert "b:latest" in note and "sha256:" in note and "--image" in note
+    assert "b:latest" in note and "sha256:" in note and "pick one by name or an id prefix" in note
+    assert report.images[0].label == "registry.example.com/team/a:1" and len(report.images) == 3
 
 
 @pytest.mark.parametrize("wanted", ["b:2", "b", "b:latest", "docker.io/library/b:2"])
@@ -131,6 +132,9 @@ def test_cli_list_and_image(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "holds 3 images" in listed.stdout and "b:latest" in listed.stdout and "(also b:2)" in listed.stdout
     assert "3 layers" in listed.stdout and "--image" in listed.stdout
+    default = _cli(str(archive), cwd=tmp_path)  # the text report says how to pick another image
+    assert default.returncode == 0
+    assert "3 images in this archive: --list shows them, --image NAME" in default.stdout
     as_json = json.loads(_cli(str(archive), "--list", "--json", cwd=tmp_path).stdout)
     assert [i["layers"] for i in as_json] == [2, 3, 2]
     chosen = _cli(str(archive), "--image", "b:2", "--json", cwd=tmp_path)
@@ -153,7 +157,8 @@ def test_real_docker_save_of_two_images(engine_base: str, multistage_image: str,
     image_id = docker("image", "inspect", "--format", "{{.Id}}", multistage_image).strip()
     assert analyse_image(str(archive), image=image_id[7:17]).content_bytes == alone.content_bytes
     default = analyse_image(str(archive))
-    assert any("holds 2 images" in n and "--image" in n for n in default.notes)
+    assert any("holds 2 images" in n for n in default.notes) and len(default.images) == 2
+    assert len(chosen.images) == 2  # a chosen image's report still names the archive's others
     assert {i.label for i in list_images(archive)} == {engine_base, multistage_image}
 
     if shutil.which("skopeo") is None:

@@ -189,6 +189,9 @@ def render_text(report: LayerReport, metrics: str = "ours", top: int = 10) -> st
                 lines.append(f"      fix: {hint.suggestion}")
     for note in report.notes:
         lines.append(f"note: {note}")
+    if report.images:
+        lines.append(f"note: {len(report.images)} images in this archive: --list shows them, "
+                     "--image NAME (or an id prefix) analyses one")
     return "\n".join(lines)
 
 

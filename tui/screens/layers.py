@@ -51,7 +51,6 @@ from core.layers.hints import format_bytes
 from core.layers.history import instruction_of
 from core.layers.model import LayerFile, LayerReport
 from core.layers.propose import NoProposal, may_propose, propose_for_hint
-from core.layers.sources import list_images
 from core.models import FileKind
 from core.patching import ApplyResult
 from core.progress import Cancelled, CancelToken, Progress
@@ -77,14 +76,6 @@ class LayersProgressed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, LayersProgressed)
-
-
-@dataclass
-class ArchiveListed(Message):
-    """An opened archive or OCI directory holds several images: the picker offers each."""
-
-    target: str
-    images: list[ArchiveImage]
 
 
 @dataclass
@@ -167,7 +158,7 @@ class LayersScreen(Screen[None]):
         self.image: str | None = None  # the image chosen inside a multi-image archive
         self._report_image: str | None = None  # the chosen image the shown report is of
         self._engine_rows: list[tuple[str, str, int]] = []
-        self._archive: tuple[str, list[ArchiveImage]] | None = None
+        self._archive: tuple[str, tuple[ArchiveImage, ...]] | None = None
         self._images: list[tuple[str, str | None] | None] = []  # per picker option: (target, image)
         self._started = 0.0
         self._bytes = (0, 0)
@@ -279,10 +270,6 @@ class LayersScreen(Screen[None]):
         if options:
             images.highlighted = 0
 
-    def on_archive_listed(self, event: ArchiveListed) -> None:
-        self._archive = (event.target, event.images)
-        self._fill_picker()
-        self.query_one("#layers-images", OptionList).display = True
 
     def _show_engine_problem(self, problem: str) -> None:
         engine = self.query_one("#layers-engine", Static)
@@ -362,14 +349,6 @@ class LayersScreen(Screen[None]):
         def preview(found: EnginePreview) -> None:
             self.post_message(LayersPreviewed(found))
 
-        path = Path(target)
-        if image is None and path.exists():
-            try:
-                found = list_images(path, cancel)  # outer headers only: a fraction of the analysis
-            except LayerError:
-                found = []  # the analysis says what is wrong with it
-            if len(found) > 1:
-                self.post_message(ArchiveListed(target, found))
         return analyse_image(target, image=image, dockerfile=dockerfile, progress=progress, cancel=cancel,
                              on_preview=preview)
 
@@ -426,6 +405,10 @@ class LayersScreen(Screen[None]):
             seconds = time.perf_counter() - self._started
             self.log.info(f"layers: {name} analysed in {seconds:.3f}s")
             self._report_image = self.image
+            if worker.result.images and self._archive != (self.target, worker.result.images):
+                self._archive = (self.target, worker.result.images)  # the picker offers each image
+                self._fill_picker()
+                self.query_one("#layers-images", OptionList).display = True
             self.show_report(worker.result)
         elif state is WorkerState.ERROR:
             error = worker.error
