@@ -44,6 +44,17 @@ _HOLDS_BYTES = (REGULAR, HARDLINK)
 _KIND, _SIZE, _META, _WRITER, _INODE = (itemgetter(n) for n in (0, 1, 2, 3, 5))
 
 
+def _replacement_cause(old: FileNode, kind: str, size: int, meta: Meta) -> int:
+    """Why `old` stops showing when a `kind` entry of `size` and `meta` takes its path: a regular file
+    replaced by one of the same size is a copy-up (by mode, owner, or neither), anything else an
+    overwrite. (Deep mode also compares contents: see `_Replayer._cause`.)"""
+    if old[0] != REGULAR or kind != REGULAR or old[1] != size:
+        return _OVERWRITTEN
+    if old[2][0] != meta[0]:
+        return _CHMOD
+    return _TOUCH if old[2] == meta else _CHOWN
+
+
 class ChangeLog:
     """What one layer changed, kept compact (a code per tar entry) and expanded only when shown."""
 
@@ -166,15 +177,11 @@ class _Replayer:
         return node
 
     def _cause(self, old: FileNode, kind: str, size: int, meta: Meta, path: str) -> int:
-        if old[0] != REGULAR or kind != REGULAR or old[1] != size:
-            return _OVERWRITTEN
-        if self.digests is not None:
+        if self.digests is not None and old[0] == REGULAR:
             before = self.digests[old[3]].get(path[1:])
             if before is None or before != self.digests[self.layer].get(path[1:]):
                 return _OVERWRITTEN
-        if old[2][0] != meta[0]:
-            return _CHMOD
-        return _TOUCH if old[2] == meta else _CHOWN
+        return _replacement_cause(old, kind, size, meta)
 
     def _link_inode(self, link: str) -> tuple[int, int]:
         """(inode, size) shared with a hard link's target, or (-1, 0) when the target is not a file."""
@@ -279,15 +286,10 @@ class _Replayer:
         uniform = old_kinds == {REGULAR} and old_sizes == run_sizes.tolist()
         if uniform and len(set(old_metas)) == 1 and len(set(run_metas)) == 1:
             # One mode/owner change for the whole run (chmod -R, chown -R): one cause for every file.
-            before, after = old_metas[0], run_metas[0]
-            cause = _CHMOD if before[0] != after[0] else (_TOUCH if before == after else _CHOWN)
-            causes = bytes([cause]) * len(olds)
+            causes = bytes([_replacement_cause(olds[0], REGULAR, run_sizes[0], run_metas[0])]) * len(olds)
         else:
-            causes = bytes([
-                _OVERWRITTEN if old[0] != REGULAR or old[1] != size else
-                (_CHMOD if old[2][0] != meta[0] else (_TOUCH if old[2] == meta else _CHOWN))
-                for old, size, meta in zip(olds, run_sizes, run_metas, strict=True)
-            ])
+            causes = bytes([_replacement_cause(old, REGULAR, size, meta)
+                            for old, size, meta in zip(olds, run_sizes, run_metas, strict=True)])
         if 0 not in old_sizes and old_kinds <= set(_HOLDS_BYTES):
             self.events.add_many([shown + name for name in fresh], old_sizes, map(_WRITER, olds), index,
                                  causes)
@@ -303,7 +305,6 @@ class _Replayer:
     ) -> tuple[int, int, int, int]:
         """Entries `start` to `end` (one directory's) one by one; (added, modified, bytes of each)."""
         links = content.links
-        digests, add_event = self.digests, self.events.add
         added = modified = bytes_added = bytes_modified = 0
         for number, (name, kind, size, meta) in enumerate(zip(
             content.names[start:end], content.kinds[start:end], content.sizes[start:end],
@@ -337,17 +338,6 @@ class _Replayer:
                 path = shown + name
                 if isinstance(old, Dir):
                     self._remove(path, old, _OVERWRITTEN, False)
-                elif old[5] < 0 and digests is None:
-                    # Inlined _cause and _release for an unshared file: a copy-up layer has one per entry.
-                    old_kind, old_size, old_meta, written, _link, _inode = old
-                    if old_size and old_kind in _HOLDS_BYTES:
-                        if old_kind != REGULAR or kind != REGULAR or old_size != size:
-                            cause = _OVERWRITTEN
-                        elif old_meta[0] != meta[0]:
-                            cause = _CHMOD
-                        else:
-                            cause = _TOUCH if old_meta == meta else _CHOWN
-                        add_event(path, old_size, written, index, cause)
                 else:
                     self._release(path, old, self._cause(old, kind, size, meta, path))
                 modified += 1
