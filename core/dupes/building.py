@@ -72,7 +72,8 @@ SECRET_REF = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 COMPOSITE_UNSUPPORTED = frozenset({"timeout-minutes"})
 
 
-_USES_COMMENT = re.compile(r"^(\s*(?:-\s+)?uses:\s*)(['\"]?)([^\s'\"#]+)\2(\s+#.*)$")
+_USES = r"^(\s*(?:-\s+)?uses:\s*)(['\"]?)([^\s'\"#]+)\2"
+_USES_COMMENT, _USES_BARE = re.compile(_USES + r"(\s+#.*)$"), re.compile(_USES + r"\s*$")
 
 
 def keep_uses_comments(text: str, cluster: DuplicateCluster, index: InfraIndex) -> str:
@@ -88,7 +89,7 @@ def keep_uses_comments(text: str, cluster: DuplicateCluster, index: InfraIndex) 
         return text
     out = []
     for line in text.split("\n"):
-        match = re.match(r"^(\s*(?:-\s+)?uses:\s*)(['\"]?)([^\s'\"#]+)\2\s*$", line)
+        match = _USES_BARE.match(line)
         if match and match.group(3) in comments:
             line = f"{line.rstrip()} {comments[match.group(3)]}"
         out.append(line)
