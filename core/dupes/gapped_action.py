@@ -168,9 +168,6 @@ def _verify(cluster: DuplicateCluster, originals: list[list[Step]], action_text:
 
 def gapped_composite(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     """The checked composite-action proposal for a near-miss step group (see the module docstring)."""
-    if cluster.category != "gha-steps":
-        raise NotProposable(f"no automatic proposal for a near-miss {cluster.category} group yet; make the "
-                            "copies equal first, then share them")
     existing = [o.path for o in cluster.occurrences if index.parsed[o.path].kind is FileKind.GHA_ACTION]
     if existing:
         folder = existing[0].rsplit("/", 1)[0]

@@ -14,6 +14,7 @@ positions, so comments and layout outside the replaced spans are untouched.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -272,39 +273,47 @@ def _shell_lib(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     )
 
 
+def _compose_template(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    return _template(cluster, index, "compose")
+
+
+def _gitlab_template(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    if index.parsed[cluster.occurrences[0].path].kind is not FileKind.GITLAB_CI:
+        raise NotProposable("not a GitLab CI file")
+    return _template(cluster, index, "gitlab")
+
+
+def _steps(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
+    return gapped_composite(cluster, index) if cluster.gaps else _composite(cluster, index)
+
+
+Proposer = Callable[[DuplicateCluster, InfraIndex], Proposal]
+#: (category, abstraction) -> the module that builds and checks that abstraction
+PROPOSERS: dict[tuple[str, str], Proposer] = {
+    ("gha-steps", "composite-action"): _steps,
+    ("gha-job", "reusable-workflow"): reusable_workflow,
+    ("gha-job", "yaml-anchor"): yaml_anchor,
+    ("gitlab-job", "gitlab-extends"): _gitlab_template,
+    ("gitlab-script", "gitlab-extends"): gitlab_reference,
+    ("compose-service", "compose-anchor"): _compose_template,
+    ("compose-service", "compose-extends"): compose_extends,
+    ("compose-block", "yaml-anchor"): compose_block_proposal,
+    ("compose-block", "compose-include"): compose_include,
+    ("docker-run", "docker-base-stage"): base_stage,
+    ("docker-stage", "docker-base-stage"): stage_proposal,
+    ("docker-commands", "docker-script"): command_chain_proposal,
+    ("shell-function", "shell-lib"): _shell_lib,
+    ("shell-statements", "shell-lib"): shell_run_library,
+}
+
+
 def propose_abstraction(cluster: DuplicateCluster, index: InfraIndex) -> Proposal:
     """The checked proposal for `cluster`, or `NotProposable` saying why there is none."""
     for occ in cluster.occurrences:
         parsed = index.parsed.get(occ.path)
         if parsed is None or parsed.problem is not None:
             raise NotProposable(f"{occ.path} is not parsed cleanly; fix it first")
-    if cluster.category == "gitlab-script":
-        return gitlab_reference(cluster, index)
-    if cluster.gaps:
-        return gapped_composite(cluster, index)
-    if cluster.abstraction == "composite-action":
-        return _composite(cluster, index)
-    if cluster.abstraction == "compose-anchor":
-        return _template(cluster, index, "compose")
-    if cluster.abstraction == "gitlab-extends" and cluster.category == "gitlab-job":
-        if index.parsed[cluster.occurrences[0].path].kind is not FileKind.GITLAB_CI:
-            raise NotProposable("not a GitLab CI file")
-        return _template(cluster, index, "gitlab")
-    if cluster.abstraction == "shell-lib" and cluster.category == "shell-function":
-        return _shell_lib(cluster, index)
-    if cluster.abstraction == "shell-lib" and cluster.category == "shell-statements":
-        return shell_run_library(cluster, index)
-    if cluster.abstraction == "reusable-workflow" and cluster.category == "gha-job":
-        return reusable_workflow(cluster, index)
-    if cluster.abstraction == "yaml-anchor" and cluster.category == "gha-job":
-        return yaml_anchor(cluster, index)
-    if cluster.abstraction == "compose-include" and cluster.category == "compose-block":
-        return compose_include(cluster, index)
-    if cluster.abstraction == "compose-extends" and cluster.category == "compose-service":
-        return compose_extends(cluster, index)
-    if cluster.abstraction == "docker-base-stage" and cluster.category == "docker-run":
-        return base_stage(cluster, index)
-    if (more := {"docker-stage": stage_proposal, "docker-commands": command_chain_proposal,
-                 "compose-block": compose_block_proposal}.get(cluster.category)) is not None:
-        return more(cluster, index)
-    raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")
+    proposer = PROPOSERS.get((cluster.category, cluster.abstraction))
+    if proposer is None:
+        raise NotProposable(f"no automatic {cluster.abstraction} proposal yet; shown for manual work")
+    return proposer(cluster, index)

@@ -60,3 +60,12 @@ def test_inputs_are_named_for_the_word_their_values_share(make_repo: Callable[..
         "requirements": ("api/requirements.txt", "web/requirements.txt", "worker/requirements.txt"),
         "tests": ("api/tests", "web/tests", "worker/tests"),
     }
+
+
+def test_every_proposer_serves_a_group_the_scan_can_report() -> None:
+    from core.dupes.propose import PROPOSERS
+
+    reported = {(category, abstraction) for category, pair in ABSTRACTIONS.items() for abstraction in pair}
+    assert set(PROPOSERS) <= reported  # no proposer waits for a pairing the grouping never makes
+    manual = {category for category, _ in reported - set(PROPOSERS)}
+    assert manual == {"env-keys", "k8s-manifest"}  # shown for manual work, by design
